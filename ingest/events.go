@@ -1,0 +1,323 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+//go:embed events_parse.sql
+var eventsParseSQL string
+
+// MaxLineBytes bounds one input line (one event); longer lines are rejected.
+const MaxLineBytes = 16 << 20
+
+// batchLines is how many lines are staged before they are parsed and stored
+// in one transaction: large enough for DuckDB's parallel JSON parsing to pay,
+// small enough to keep memory flat whatever the file size.
+const batchLines = 250_000
+
+// Rejection is one input line that could not be loaded.
+type Rejection struct {
+	Line   int64
+	Reason string
+}
+
+// EventsResult tells what one input's load did.
+type EventsResult struct {
+	Name string // the file name, or "stdin"
+	// Events counts the non-blank lines (NDJSON) or array elements read.
+	Events int64
+	// Loaded counts the events stored for the first time.
+	Loaded int64
+	// Duplicates counts events already stored, or repeated in this input
+	// (webhook retries, redeliveries, a file loaded twice).
+	Duplicates int64
+	// Ignored counts well-formed CloudEvents of other Twilio products.
+	Ignored  int64
+	Rejected []Rejection
+}
+
+// LoadEvents loads one input of Conversations webhook payloads and Event
+// Streams CloudEvents, NDJSON or a JSON array, into the events table. Good
+// events load even when others are rejected; each batch commits on its own,
+// and loading is idempotent, so an interrupted load is finished by running
+// it again.
+func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (EventsResult, error) {
+	res := EventsResult{Name: name}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`); err != nil {
+		return res, fmt.Errorf("stage %s: %w", name, err)
+	}
+	st := &eventStager{ctx: ctx, conn: conn, name: name, res: &res}
+	defer st.closeAppender()
+
+	br := bufio.NewReaderSize(r, 1<<20)
+	array, err := isArray(br)
+	if err != nil {
+		return res, fmt.Errorf("read %s: %w", name, err)
+	}
+	if array {
+		err = readArray(br, st.add)
+	} else {
+		err = readLines(br, st.add)
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := st.flush(); err != nil {
+		return res, err
+	}
+	sort.Slice(res.Rejected, func(i, j int) bool { return res.Rejected[i].Line < res.Rejected[j].Line })
+	return res, nil
+}
+
+// eventStager appends lines to the stage table and stores them a batch at a time.
+type eventStager struct {
+	ctx      context.Context
+	conn     *sql.Conn
+	name     string
+	res      *EventsResult
+	appender *duckdb.Appender
+	staged   int
+}
+
+// add stages one event; a nil body with a reason records a rejection found
+// while reading (bad UTF-8, a line too long, broken array syntax).
+func (st *eventStager) add(line int64, body []byte, reason string) error {
+	if reason != "" {
+		st.res.Events++
+		st.res.Rejected = append(st.res.Rejected, Rejection{line, reason})
+		return nil
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	st.res.Events++
+	if !utf8.Valid(body) {
+		st.res.Rejected = append(st.res.Rejected, Rejection{line, "not valid UTF-8"})
+		return nil
+	}
+	if st.appender == nil {
+		err := st.conn.Raw(func(dc any) error {
+			a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_lines")
+			st.appender = a
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("stage %s: %w", st.name, err)
+		}
+	}
+	if err := st.appender.AppendRow(line, string(body)); err != nil {
+		return fmt.Errorf("stage %s line %d: %w", st.name, line, err)
+	}
+	st.staged++
+	if st.staged >= batchLines {
+		return st.flush()
+	}
+	return nil
+}
+
+func (st *eventStager) closeAppender() error {
+	if st.appender == nil {
+		return nil
+	}
+	err := st.appender.Close()
+	st.appender = nil
+	return err
+}
+
+// flush parses the staged lines and stores the good ones in one transaction.
+func (st *eventStager) flush() error {
+	if err := st.closeAppender(); err != nil {
+		return fmt.Errorf("stage %s: %w", st.name, err)
+	}
+	if st.staged == 0 {
+		return nil
+	}
+	st.staged = 0
+	ctx, conn := st.ctx, st.conn
+	if _, err := conn.ExecContext(ctx, eventsParseSQL); err != nil {
+		return fmt.Errorf("parse %s: %w", st.name, err)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT line, rejected FROM stage_parsed WHERE rejected IS NOT NULL`)
+	if err != nil {
+		return fmt.Errorf("parse %s: %w", st.name, err)
+	}
+	for rows.Next() {
+		var rej Rejection
+		if err := rows.Scan(&rej.Line, &rej.Reason); err != nil {
+			rows.Close()
+			return err
+		}
+		st.res.Rejected = append(st.res.Rejected, rej)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	var good, ignored int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE NOT foreign_type), count(*) FILTER (WHERE foreign_type)
+		FROM stage_parsed WHERE rejected IS NULL`).Scan(&good, &ignored); err != nil {
+		return err
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	inserted, err := execCount(ctx, tx, `INSERT OR IGNORE INTO events
+		SELECT event_key, dedupe, format, event_type, resource, action, origin, client_identity,
+		       service_sid, conversation_sid, message_sid, participant_sid, user_sid, identity,
+		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
+		       now()::TIMESTAMP, ?, line, body
+		FROM stage_parsed
+		WHERE rejected IS NULL AND NOT foreign_type
+		QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY line) = 1`, st.name)
+	if err != nil {
+		return fmt.Errorf("store events of %s: %w", st.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM stage_lines`); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store events of %s: %w", st.name, err)
+	}
+	st.res.Loaded += inserted
+	st.res.Duplicates += good - inserted
+	st.res.Ignored += ignored
+	return nil
+}
+
+func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	r, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// isArray peeks, without consuming anything but a UTF-8 byte order mark,
+// whether the input is one JSON array rather than NDJSON.
+func isArray(br *bufio.Reader) (bool, error) {
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3) // as some Windows tools write
+	}
+	head, err := br.Peek(64 << 10)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return false, err
+	}
+	trimmed := bytes.TrimLeft(head, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '[', nil
+}
+
+// readLines calls add for each line of NDJSON input.
+func readLines(br *bufio.Reader, add func(line int64, body []byte, reason string) error) error {
+	var line int64
+	var long []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			if len(long)+len(chunk) <= MaxLineBytes {
+				long = append(long, chunk...)
+			} else {
+				long = long[:0:0]
+				long = append(long, 0) // marks the line as too long
+			}
+			continue
+		case err != nil && err != io.EOF:
+			return err
+		}
+		if len(chunk) == 0 && err == io.EOF && long == nil {
+			return nil
+		}
+		line++
+		body := chunk
+		if long != nil {
+			if len(long) == 1 && long[0] == 0 {
+				if addErr := add(line, nil, fmt.Sprintf("line longer than %d MiB", MaxLineBytes>>20)); addErr != nil {
+					return addErr
+				}
+				long = nil
+				if err == io.EOF {
+					return nil
+				}
+				continue
+			}
+			body = append(long, chunk...)
+			long = nil
+		}
+		if addErr := add(line, bytes.TrimRight(body, "\r\n"), ""); addErr != nil {
+			return addErr
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// readArray calls add for each element of a JSON array, numbered by the
+// line its element starts on. Broken array syntax stops the input: the
+// elements before it load, the break is one rejection.
+func readArray(br *bufio.Reader, add func(line int64, body []byte, reason string) error) error {
+	lines := &lineCounter{r: br}
+	dec := json.NewDecoder(lines)
+	if _, err := dec.Token(); err != nil { // the opening [
+		return add(1, nil, "not valid JSON: "+err.Error())
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			// The decoder cannot say where the broken element starts, only
+			// where the last good one ended: name that line.
+			return add(lines.lineAt(dec.InputOffset()), nil, "not valid JSON after this point of the array: "+err.Error())
+		}
+		start := dec.InputOffset() - int64(len(raw))
+		if err := add(lines.lineAt(start), raw, ""); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return add(lines.lineAt(dec.InputOffset()), nil, "not valid JSON: "+err.Error())
+	}
+	return nil
+}
+
+// lineCounter remembers where each newline of the input is, so that a byte
+// offset can be turned into a line number for error messages.
+type lineCounter struct {
+	r        io.Reader
+	read     int64
+	newlines []int64
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\n' {
+			c.newlines = append(c.newlines, c.read+int64(i))
+		}
+	}
+	c.read += int64(n)
+	return n, err
+}
+
+// lineAt is the 1-based line of the byte at offset.
+func (c *lineCounter) lineAt(offset int64) int64 {
+	return int64(sort.Search(len(c.newlines), func(i int) bool { return c.newlines[i] >= offset })) + 1
+}

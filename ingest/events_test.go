@@ -1,0 +1,155 @@
+package ingest
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openTestStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func load(t *testing.T, s *Store, input string) EventsResult {
+	t.Helper()
+	res, err := s.LoadEvents(context.Background(), "in.ndjson", strings.NewReader(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func count(t *testing.T, s *Store, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.DB.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+const (
+	webhookMsg = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"0"}`
+	webhookRetry = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"1"}`
+	cloudEvent   = `{"specversion":"1.0","type":"com.twilio.conversations.participant.removed","id":"EV1","time":"2026-11-03T00:00:00Z","data":{"ConversationSid":"CH1","ParticipantSid":"MB1","Identity":"bob","DateCreated":"2026-09-01T00:00:00Z","DateUpdated":"2026-11-02T10:00:00Z","MessagingBinding":{"Address":null}}}`
+)
+
+func TestLoadEventsNormalisesBothFormats(t *testing.T) {
+	s := openTestStore(t)
+	res := load(t, s, webhookMsg+"\n"+cloudEvent+"\n")
+	if res.Loaded != 2 || len(res.Rejected) != 0 {
+		t.Fatalf("loaded %d, rejected %v", res.Loaded, res.Rejected)
+	}
+	var (
+		eventType, resource, action, format string
+		at                                  time.Time
+	)
+	err := s.DB.QueryRow(`SELECT event_type, resource, action, format, occurred_at FROM events WHERE event_id = 'EV1'`).
+		Scan(&eventType, &resource, &action, &format, &at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A removal is timed by DateUpdated, not by the participant's creation
+	// nor by when the CloudEvent was emitted.
+	if eventType != "onParticipantRemoved" || resource != "participant" || action != "removed" ||
+		format != "cloudevent" || !at.Equal(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("cloudevent normalised to %s %s %s %s %s", eventType, resource, action, format, at)
+	}
+	var origin, identity, author string
+	err = s.DB.QueryRow(`SELECT origin, client_identity, author, occurred_at FROM events WHERE message_sid = 'IM1'`).
+		Scan(&origin, &identity, &author, &at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if origin != "SDK" || identity != "alice" || !at.Equal(time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Errorf("webhook normalised to %s %s %s %s", origin, identity, author, at)
+	}
+}
+
+func TestLoadEventsDeduplicates(t *testing.T) {
+	s := openTestStore(t)
+	update := func(at, retry string) string {
+		return `{"EventType":"onUserUpdated","Source":"API","ChatServiceSid":"IS1","UserSid":"US1","Identity":"carol","DateUpdated":"` + at + `","RetryCount":"` + retry + `"}`
+	}
+	reordered := `{"RetryCount":"2","Source":"SDK","EventType":"onMessageAdded","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z"}`
+	tokenA := `{"_idempotency_token":"tok-1","EventType":"onUserUpdated","Source":"API","UserSid":"US9","Identity":"dan","DateUpdated":"2026-10-01T00:00:00Z","_received_at":"2026-10-01T00:00:01Z"}`
+	tokenB := `{"_idempotency_token":"tok-1","EventType":"onUserUpdated","Source":"API","UserSid":"US9","Identity":"dan","DateUpdated":"2026-10-01T00:00:00Z","_received_at":"2026-10-01T00:05:00Z"}`
+	input := strings.Join([]string{
+		webhookMsg, webhookRetry, reordered, // one message: a retry and a re-serialised retry
+		update("2026-10-01T00:00:00Z", "0"), update("2026-10-05T00:00:00Z", "0"), // two real updates
+		cloudEvent, cloudEvent, // Event Streams redelivery: same id
+		tokenA, tokenB, // same idempotency token, received twice
+	}, "\n")
+	res := load(t, s, input)
+	if res.Loaded != 5 || res.Duplicates != 4 {
+		t.Fatalf("loaded %d duplicates %d, want 5 and 4", res.Loaded, res.Duplicates)
+	}
+	again := load(t, s, input)
+	if again.Loaded != 0 || again.Duplicates != 9 {
+		t.Fatalf("second load: loaded %d duplicates %d, want 0 and 9", again.Loaded, again.Duplicates)
+	}
+	if n := count(t, s, `SELECT count(*) FROM events`); n != 5 {
+		t.Fatalf("%d events stored, want 5", n)
+	}
+}
+
+func TestLoadEventsRejectsBadLinesAndKeepsGoodOnes(t *testing.T) {
+	s := openTestStore(t)
+	input := strings.Join([]string{
+		webhookMsg,
+		`{"EventType":"onMessageAdded"`,
+		``,
+		`[1,2]`,
+		`{"hello":"world"}`,
+		`{"EventType":"onUserAdded","Source":"API","Identity":"x","DateCreated":"yesterday"}`,
+		`{"EventType":"onConversationRemoved","Source":"API","ConversationSid":"CH9"}`,
+		`{"specversion":"1.0","type":"com.twilio.conversations.message.added","data":{}}`,
+		"{\"EventType\":\"onUserAdded\",\"Identity\":\"\xff\"}",
+		`{"specversion":"1.0","type":"com.twilio.messaging.message.sent","id":"EV7","time":"2026-10-01T00:00:00Z","data":{}}`,
+		cloudEvent,
+	}, "\n")
+	res := load(t, s, input)
+	want := map[int64]string{
+		2:  "not valid JSON",
+		4:  "not a JSON object (found array)",
+		5:  "neither a Conversations webhook (no EventType) nor a CloudEvent (no specversion)",
+		6:  "DateCreated is not a timestamp: yesterday",
+		7:  "no activity time: needs DateCreated (added), DateUpdated (updated, removed), a CloudEvent time or _received_at",
+		8:  "CloudEvent without id",
+		9:  "not valid UTF-8",
+	}
+	if len(res.Rejected) != len(want) {
+		t.Fatalf("rejected %v, want %d", res.Rejected, len(want))
+	}
+	for _, r := range res.Rejected {
+		if want[r.Line] != r.Reason {
+			t.Errorf("line %d rejected for %q, want %q", r.Line, r.Reason, want[r.Line])
+		}
+	}
+	if res.Loaded != 2 || res.Ignored != 1 {
+		t.Errorf("loaded %d ignored %d, want 2 and 1", res.Loaded, res.Ignored)
+	}
+}
+
+func TestLoadEventsReadsJSONArrays(t *testing.T) {
+	s := openTestStore(t)
+	input := "[\n  " + webhookMsg + ",\n  " + cloudEvent + ",\n  {\"nope\":1}\n]\n"
+	res := load(t, s, input)
+	if res.Loaded != 2 || len(res.Rejected) != 1 || res.Rejected[0].Line != 4 {
+		t.Fatalf("loaded %d rejected %v", res.Loaded, res.Rejected)
+	}
+	broken := "[\n" + webhookMsg + ",\n{broken\n]"
+	s2 := openTestStore(t)
+	res = load(t, s2, broken)
+	if res.Loaded != 1 || len(res.Rejected) != 1 || res.Rejected[0].Line != 2 {
+		t.Fatalf("broken array: loaded %d rejected %v", res.Loaded, res.Rejected)
+	}
+}
