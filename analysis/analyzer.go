@@ -1,0 +1,117 @@
+// Package analysis holds the billing rules and the queries over them: it
+// builds the activity ledger from the stored evidence (ledger.sql) and
+// derives monthly MAU, cost and explanations from it.
+package analysis
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"fmt"
+	"time"
+)
+
+//go:embed ledger.sql
+var ledgerSQL string
+
+// Settings are the assumptions a report is computed under; every report
+// states them.
+type Settings struct {
+	Scope    Scope
+	Evidence Evidence
+	Prices   PriceTable
+}
+
+// DefaultSettings are service scope, strict evidence and list prices.
+func DefaultSettings() Settings {
+	return Settings{Scope: ScopeService, Evidence: EvidenceStrict, Prices: DefaultPrices()}
+}
+
+// Analyzer runs the analysis queries on one connection of a store. It only
+// creates temporary views and tables: it never changes stored data.
+type Analyzer struct {
+	conn     *sql.Conn
+	settings Settings
+}
+
+// New prepares the ledger views on a dedicated connection of db.
+func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
+	if s.Scope != ScopeService && s.Scope != ScopeAccount {
+		return nil, fmt.Errorf("unknown scope %q: want service or account", s.Scope)
+	}
+	if s.Evidence != EvidenceStrict && s.Evidence != EvidenceInferred {
+		return nil, fmt.Errorf("unknown evidence level %q: want strict or inferred", s.Evidence)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a := &Analyzer{conn: conn, settings: s}
+	stmts := []string{
+		`CREATE OR REPLACE TEMP VIEW ledger_all AS ` + ledgerSQL,
+		// The billable ledger; "quality" rows record unbillable authors.
+		`CREATE OR REPLACE TEMP VIEW ledger AS
+		 SELECT * FROM ledger_all WHERE family <> 'quality'` + a.evidenceFilter(),
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("prepare ledger: %w", err)
+		}
+	}
+	return a, nil
+}
+
+func (a *Analyzer) evidenceFilter() string {
+	if a.settings.Evidence == EvidenceStrict {
+		return ` AND NOT inferred`
+	}
+	return ""
+}
+
+// Close releases the connection.
+func (a *Analyzer) Close() error { return a.conn.Close() }
+
+// About states the settings and the assumptions behind every figure.
+func (a *Analyzer) About() About {
+	s := a.settings
+	scope := "service: an identity or address active in two Conversation Services counts twice (Twilio's User records live in a service)"
+	if s.Scope == ScopeAccount {
+		scope = "account: an identity or address counts once however many Conversation Services it is active in"
+	}
+	evidence := "strict: only activity that Twilio events or records prove is billed"
+	if s.Evidence == EvidenceInferred {
+		evidence = "inferred: also bills likely activity, such as an access token issued to an identity"
+	}
+	return About{
+		Scope:      s.Scope,
+		Evidence:   s.Evidence,
+		PriceTable: s.Prices.Name,
+		Assumptions: []string{
+			"Months are calendar months in UTC.",
+			"Scope " + scope + ".",
+			"Evidence " + evidence + ".",
+			"Any event from an SDK proves its client identity was connected at that moment (sdk.connect).",
+			"Messages with the default author \"system\", or an author that is neither a known identity nor a participant address, bill nobody; they are counted under data quality.",
+			"Event Streams events carry no Source: they are taken as API actions, except messages whose author is a participant address of the conversation (inbound from that channel).",
+			"A month without live events (webhooks or Event Streams) is marked incomplete: snapshots cannot see SDK connections or removed participants, so its figures are a lower bound.",
+			"Cost is graduated over the account's total MAU for the month; bands marked contract are estimated at the last published rate.",
+		},
+	}
+}
+
+// selectRange materialises the billable ledger rows of a range of months.
+func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
+	_, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE ledger_range AS
+		SELECT * FROM ledger WHERE occurred_at >= ? AND occurred_at < ?`,
+		r.From.Start(), r.To.End())
+	if err != nil {
+		return fmt.Errorf("build activity ledger %s..%s: %w", r.From, r.To, err)
+	}
+	return nil
+}
+
+// utc reads a TIMESTAMP column (stored as UTC wall time) as a UTC instant.
+func utc(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}

@@ -1,0 +1,143 @@
+package analysis
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ErrBadPrices is returned for a price file that does not describe a
+// graduated price table.
+var ErrBadPrices = errors.New("bad price table")
+
+// PriceBand is one band of a graduated price table: every user from From to
+// To (inclusive) costs Rate. To is 0 for the open-ended last band.
+type PriceBand struct {
+	From int     `json:"from" yaml:"from"`
+	To   int     `json:"to,omitempty" yaml:"to,omitempty"`
+	Rate float64 `json:"rate" yaml:"rate"`
+	// Contract marks a band Twilio prices by contract: its rate is an
+	// estimate and reports flag any month that reaches it.
+	Contract bool `json:"contract,omitempty" yaml:"contract,omitempty"`
+}
+
+// PriceTable is a graduated per-MAU price list.
+type PriceTable struct {
+	Name     string      `json:"name" yaml:"name"`
+	Currency string      `json:"currency" yaml:"currency"`
+	Bands    []PriceBand `json:"bands" yaml:"bands"`
+}
+
+// DefaultPrices is Twilio's public Conversations list price: the first 200
+// MAU free, then graduated bands; above 20,000 is contract pricing, estimated
+// at the last published rate.
+func DefaultPrices() PriceTable {
+	return PriceTable{
+		Name:     "Twilio Conversations list prices (USD)",
+		Currency: "USD",
+		Bands: []PriceBand{
+			{From: 1, To: 200, Rate: 0},
+			{From: 201, To: 5000, Rate: 0.05},
+			{From: 5001, To: 10000, Rate: 0.0475},
+			{From: 10001, To: 20000, Rate: 0.045},
+			{From: 20001, Rate: 0.045, Contract: true},
+		},
+	}
+}
+
+// LoadPrices reads a price table from a YAML or JSON file (by extension;
+// YAML otherwise, which also reads JSON).
+func LoadPrices(path string) (PriceTable, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return PriceTable{}, fmt.Errorf("price file: %w", err)
+	}
+	var t PriceTable
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&t)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err = dec.Decode(&t)
+	}
+	if err != nil {
+		return PriceTable{}, fmt.Errorf("%w in %s: %v", ErrBadPrices, path, err)
+	}
+	if t.Name == "" {
+		t.Name = filepath.Base(path)
+	}
+	if err := t.Validate(); err != nil {
+		return PriceTable{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Validate checks that the bands start at user 1, follow each other without
+// gap or overlap, end open-ended, and have non-negative rates.
+func (t PriceTable) Validate() error {
+	if t.Currency == "" {
+		return fmt.Errorf("%w: no currency", ErrBadPrices)
+	}
+	if len(t.Bands) == 0 {
+		return fmt.Errorf("%w: no bands", ErrBadPrices)
+	}
+	next := 1
+	for i, b := range t.Bands {
+		last := i == len(t.Bands)-1
+		switch {
+		case b.From != next:
+			return fmt.Errorf("%w: band %d starts at %d, want %d", ErrBadPrices, i+1, b.From, next)
+		case b.Rate < 0 || math.IsNaN(b.Rate):
+			return fmt.Errorf("%w: band %d has a negative rate", ErrBadPrices, i+1)
+		case !last && b.To < b.From:
+			return fmt.Errorf("%w: band %d ends (to: %d) before it starts (from: %d); only the last band may be open-ended", ErrBadPrices, i+1, b.To, b.From)
+		case last && b.To != 0:
+			return fmt.Errorf("%w: the last band must be open-ended (no to:)", ErrBadPrices)
+		}
+		next = b.To + 1
+	}
+	return nil
+}
+
+// microsPerUnit: amounts are summed in millionths of the currency so that a
+// total is the exact sum of its bands (rates such as 0.0475 are not exact
+// in binary floating point).
+const microsPerUnit = 1_000_000
+
+// Cost prices mau users through the graduated bands: each band's rate
+// applies to the users inside it.
+func (t PriceTable) Cost(mau int) Cost {
+	c := Cost{Currency: t.Currency, Bands: []BandCost{}}
+	var total int64
+	for _, b := range t.Bands {
+		units := 0
+		if mau >= b.From {
+			units = mau - b.From + 1
+			if b.To != 0 && mau > b.To {
+				units = b.To - b.From + 1
+			}
+		}
+		micros := int64(units) * int64(math.Round(b.Rate*microsPerUnit))
+		total += micros
+		bc := BandCost{From: b.From, Units: units, Rate: b.Rate, Amount: float64(micros) / microsPerUnit}
+		if b.To != 0 {
+			to := b.To
+			bc.To = &to
+		}
+		c.Bands = append(c.Bands, bc)
+		if b.Contract && units > 0 {
+			c.Contract = true
+		}
+	}
+	c.Total = float64(total) / microsPerUnit
+	return c
+}

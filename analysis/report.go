@@ -1,0 +1,258 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// figureSQL counts distinct subjects per month (and per service) along each
+// dimension a report shows. The subject key follows the scope: with service
+// scope a subject is (service, kind, subject), with account scope (kind,
+// subject). Per-service rows are always per service.
+const figureSQL = `
+WITH keyed AS (
+    SELECT month, service_sid, subject_kind, family, rule,
+           CASE WHEN ? THEN '' ELSE service_sid END AS key_service, subject
+    FROM ledger_range
+)
+SELECT month, NULL AS service_sid, 'total' AS dim, '' AS value,
+       count(DISTINCT (key_service, subject_kind, subject)) AS n FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, NULL, 'kind', subject_kind, count(DISTINCT (key_service, subject_kind, subject)) FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, NULL, 'family', family, count(DISTINCT (key_service, subject_kind, subject)) FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, NULL, 'rule', rule, count(DISTINCT (key_service, subject_kind, subject)) FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, service_sid, 'total', '', count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, service_sid, 'kind', subject_kind, count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, service_sid, 'family', family, count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
+UNION ALL
+SELECT month, service_sid, 'rule', rule, count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
+`
+
+// billedSQL lists each billed subject of each month with its first
+// qualifying activity (ties broken by rule and evidence, so the answer is
+// stable) and its number of activities.
+const billedSQL = `
+SELECT month, arg_min(service_sid, (occurred_at, rule, evidence)) AS first_service,
+       subject_kind, subject, count(*) AS activities,
+       min(occurred_at), arg_min(rule, (occurred_at, rule, evidence)),
+       arg_min(source, (occurred_at, rule, evidence)), arg_min(origin, (occurred_at, rule, evidence)),
+       arg_min(evidence, (occurred_at, rule, evidence)), arg_min(inferred, (occurred_at, rule, evidence))
+FROM ledger_range
+GROUP BY month, CASE WHEN ? THEN '' ELSE service_sid END, subject_kind, subject
+ORDER BY month, first_service, subject_kind, subject
+`
+
+// Report computes the monthly report for every month of r.
+func (a *Analyzer) Report(ctx context.Context, r MonthRange) (*Report, error) {
+	if err := a.selectRange(ctx, r); err != nil {
+		return nil, err
+	}
+	rep := &Report{
+		Schema:      ReportSchema,
+		GeneratedAt: time.Now().UTC().Truncate(time.Second),
+		From:        r.From.String(),
+		To:          r.To.String(),
+		About:       a.About(),
+	}
+	months := map[string]*MonthReport{}
+	for _, m := range r.Months() {
+		rep.Months = append(rep.Months, MonthReport{
+			Month:    m.String(),
+			Figures:  newFigures(),
+			Services: []ServiceFigures{},
+			Billed:   []BilledSubject{},
+			DataQuality: DataQuality{
+				UnknownAuthors: []string{},
+			},
+		})
+	}
+	for i := range rep.Months {
+		months[rep.Months[i].Month] = &rep.Months[i]
+	}
+	steps := []func(context.Context, MonthRange, map[string]*MonthReport) error{
+		a.fillFigures, a.fillBilled, a.fillCompleteness, a.fillDataQuality,
+	}
+	for _, step := range steps {
+		if err := step(ctx, r, months); err != nil {
+			return nil, err
+		}
+	}
+	for i := range rep.Months {
+		m := &rep.Months[i]
+		m.Cost = a.settings.Prices.Cost(m.ActiveUsers)
+		slices.SortFunc(m.Services, func(x, y ServiceFigures) int {
+			if x.ActiveUsers != y.ActiveUsers {
+				return y.ActiveUsers - x.ActiveUsers
+			}
+			return compareStrings(x.ServiceSID, y.ServiceSID)
+		})
+	}
+	return rep, nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func newFigures() Figures {
+	f := Figures{ByFamily: map[string]int{}, ByRule: map[string]int{}}
+	for _, fam := range Families {
+		f.ByFamily[fam] = 0
+	}
+	for _, r := range Rules {
+		f.ByRule[r] = 0
+	}
+	return f
+}
+
+func (f *Figures) set(dim, value string, n int) {
+	switch dim {
+	case "total":
+		f.ActiveUsers = n
+	case "kind":
+		if value == "identity" {
+			f.Identities = n
+		} else {
+			f.Addresses = n
+		}
+	case "family":
+		f.ByFamily[value] = n
+	case "rule":
+		f.ByRule[value] = n
+	}
+}
+
+func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+	rows, err := a.conn.QueryContext(ctx, figureSQL, a.settings.Scope == ScopeAccount)
+	if err != nil {
+		return fmt.Errorf("count active users: %w", err)
+	}
+	defer rows.Close()
+	services := map[string]map[string]*ServiceFigures{}
+	for rows.Next() {
+		var (
+			month, dim, value string
+			service           *string
+			n                 int
+		)
+		if err := rows.Scan(&month, &service, &dim, &value, &n); err != nil {
+			return err
+		}
+		m := months[month]
+		if service == nil {
+			m.Figures.set(dim, value, n)
+			continue
+		}
+		if services[month] == nil {
+			services[month] = map[string]*ServiceFigures{}
+		}
+		sf := services[month][*service]
+		if sf == nil {
+			sf = &ServiceFigures{ServiceSID: *service, Figures: newFigures()}
+			services[month][*service] = sf
+		}
+		sf.set(dim, value, n)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for month, byService := range services {
+		for _, sf := range byService {
+			months[month].Services = append(months[month].Services, *sf)
+		}
+	}
+	return nil
+}
+
+func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+	rows, err := a.conn.QueryContext(ctx, billedSQL, a.settings.Scope == ScopeAccount)
+	if err != nil {
+		return fmt.Errorf("list billed users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month string
+			b     BilledSubject
+			f     = &b.First
+		)
+		if err := rows.Scan(&month, &b.ServiceSID, &b.Kind, &b.Subject, &b.Activities,
+			&f.At, &f.Rule, &f.Source, &f.Origin, &f.Evidence, &f.Inferred); err != nil {
+			return err
+		}
+		f.At = utc(f.At)
+		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, familyOf(f.Rule)
+		months[month].Billed = append(months[month].Billed, b)
+	}
+	return rows.Err()
+}
+
+// fillCompleteness marks the months that live events cover.
+func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT strftime(occurred_at, '%Y-%m') FROM events
+		WHERE occurred_at >= ? AND occurred_at < ?`, r.From.Start(), r.To.End())
+	if err != nil {
+		return fmt.Errorf("check live coverage: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var month string
+		if err := rows.Scan(&month); err != nil {
+			return err
+		}
+		if m := months[month]; m != nil {
+			m.Complete = true
+		}
+	}
+	return rows.Err()
+}
+
+func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT month, rule, subject, count(*) FROM ledger_all
+		WHERE family = 'quality' AND occurred_at >= ? AND occurred_at < ?
+		GROUP BY ALL ORDER BY month, rule, count(*) DESC, subject`, r.From.Start(), r.To.End())
+	if err != nil {
+		return fmt.Errorf("count data-quality findings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month, rule, author string
+			n                   int
+		)
+		if err := rows.Scan(&month, &rule, &author, &n); err != nil {
+			return err
+		}
+		dq := &months[month].DataQuality
+		switch rule {
+		case "quality.system_author":
+			dq.SystemMessages += n
+		case "quality.unknown_author":
+			dq.UnknownAuthorMessages += n
+			dq.UnknownAuthors = append(dq.UnknownAuthors, author)
+		}
+	}
+	return rows.Err()
+}
+
+func familyOf(rule string) string {
+	for i := range len(rule) {
+		if rule[i] == '.' {
+			return rule[:i]
+		}
+	}
+	return rule
+}
