@@ -1,0 +1,297 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mauledger/mauledger/analysis"
+)
+
+// The XLSX report is a workbook for finance. Every sheet is written with
+// excelize's StreamWriter, which keeps memory flat however many billed
+// users a month has.
+
+// workbookSheet is one sheet of the XLSX report: its tab name and the
+// function that fills it.
+type workbookSheet struct {
+	name  string
+	write func(s *sheet, r *analysis.Report) error
+}
+
+// reportSheets are the sheets of the XLSX report, in tab order. Adding a
+// sheet is adding an entry here.
+var reportSheets = []workbookSheet{
+	{"Summary", writeSummarySheet},
+	{"Monthly", writeMonthlySheet},
+	{"Active users", writeActiveUsersSheet},
+	{"About", writeAboutSheet},
+}
+
+func writeReportXLSX(w io.Writer, r *analysis.Report) (err error) {
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	// A new workbook has one sheet, "Sheet1": it becomes the first of ours
+	// rather than staying empty.
+	const defaultSheet = "Sheet1"
+	for i, ws := range reportSheets {
+		if i == 0 {
+			err = f.SetSheetName(defaultSheet, ws.name)
+		} else {
+			_, err = f.NewSheet(ws.name)
+		}
+		if err != nil {
+			return fmt.Errorf("sheet %s: %w", ws.name, err)
+		}
+		sw, err := f.NewStreamWriter(ws.name)
+		if err != nil {
+			return fmt.Errorf("sheet %s: %w", ws.name, err)
+		}
+		if err := ws.write(&sheet{sw: sw, styles: st, next: 1}, r); err != nil {
+			return fmt.Errorf("sheet %s: %w", ws.name, err)
+		}
+		if err := sw.Flush(); err != nil {
+			return fmt.Errorf("sheet %s: %w", ws.name, err)
+		}
+	}
+	props := &excelize.DocProperties{
+		Creator: "mauledger",
+		Title:   "mauledger MAU report " + r.From + " to " + r.To,
+	}
+	if !r.GeneratedAt.IsZero() {
+		props.Created = r.GeneratedAt.UTC().Format(time.RFC3339)
+		props.Modified = props.Created
+	}
+	if err := f.SetDocProps(props); err != nil {
+		return err
+	}
+	return f.Write(w)
+}
+
+func writeSummarySheet(s *sheet, r *analysis.Report) error {
+	if err := s.header(
+		column{"Month", 10}, column{"Active users", 13}, column{"Identities", 12},
+		column{"Addresses", 12}, column{"Cost total", 16}, column{"Currency", 10},
+		column{"Complete", 10}, column{"Contract pricing", 17},
+	); err != nil {
+		return err
+	}
+	for _, m := range r.Months {
+		cost, err := s.money(m.Cost.Total, m.Cost.Currency)
+		if err != nil {
+			return err
+		}
+		if err := s.row(m.Month, s.count(m.ActiveUsers), s.count(m.Identities),
+			s.count(m.Addresses), cost, m.Cost.Currency, yesNo(m.Complete), yesNo(m.Cost.Contract),
+		); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeMonthlySheet(s *sheet, r *analysis.Report) error {
+	if err := s.header(
+		column{"Month", 10}, column{"Service", 36}, column{"Metric kind", 12},
+		column{"Metric", 26}, column{"Subjects", 11},
+	); err != nil {
+		return err
+	}
+	for _, m := range r.Months {
+		for _, sf := range monthFigures(m) {
+			f := sf.figures
+			for _, fam := range orderedKeys(f.ByFamily, analysis.Families) {
+				if err := s.row(m.Month, sf.service, "family", fam, s.count(f.ByFamily[fam])); err != nil {
+					return err
+				}
+			}
+			for _, rule := range orderedKeys(f.ByRule, analysis.Rules) {
+				if err := s.row(m.Month, sf.service, "rule", rule, s.count(f.ByRule[rule])); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func writeActiveUsersSheet(s *sheet, r *analysis.Report) error {
+	if err := s.header(
+		column{"Month", 10}, column{"Service SID", 36}, column{"Subject kind", 13},
+		column{"Subject", 32}, column{"First rule", 24}, column{"Family", 9},
+		column{"First activity (UTC)", 20}, column{"Source", 14}, column{"Origin", 11},
+		column{"Evidence SID", 36}, column{"Activities", 11}, column{"Inferred", 9},
+	); err != nil {
+		return err
+	}
+	for _, m := range r.Months {
+		for _, b := range m.Billed {
+			if err := s.row(m.Month, b.ServiceSID, b.Kind, b.Subject, b.First.Rule, b.First.Family,
+				s.time(b.First.At), b.First.Source, b.First.Origin, b.First.Evidence,
+				s.count(b.Activities), yesNo(b.First.Inferred),
+			); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeAboutSheet(s *sheet, r *analysis.Report) error {
+	if err := s.header(column{"Field", 18}, column{"Value", 90}); err != nil {
+		return err
+	}
+	schema := r.Schema
+	if schema == "" {
+		schema = analysis.ReportSchema
+	}
+	wrap := excelize.Cell{StyleID: s.styles.wrap}
+	rows := [][]any{
+		{"Schema", schema},
+		{"Generated at (UTC)", s.time(r.GeneratedAt)},
+		{"From", r.From},
+		{"To", r.To},
+		{"Scope", describe(string(r.About.Scope), scopeMeaning)},
+		{"Evidence", describe(string(r.About.Evidence), evidenceMeaning)},
+		{"Price table", orNone(r.About.PriceTable)},
+	}
+	for _, a := range r.About.Assumptions {
+		rows = append(rows, []any{"Assumption", a})
+	}
+	rows = append(rows, []any{"Complete = no",
+		"no live events (webhooks or Event Streams) cover the month: " +
+			"the figures are a lower bound"})
+	for _, row := range rows {
+		if v, ok := row[1].(string); ok {
+			wrap.Value = v
+			row[1] = wrap
+		}
+		if err := s.row(row...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sheet writes the rows of one sheet, top to bottom.
+type sheet struct {
+	sw     *excelize.StreamWriter
+	styles *styles
+	next   int // the row the next call to row writes
+}
+
+type column struct {
+	title string
+	width float64
+}
+
+// header sets the column widths, writes the bold header row and freezes
+// it. It must come before any row.
+func (s *sheet) header(cols ...column) error {
+	titles := make([]any, len(cols))
+	for i, c := range cols {
+		if err := s.sw.SetColWidth(i+1, i+1, c.width); err != nil {
+			return err
+		}
+		titles[i] = excelize.Cell{StyleID: s.styles.header, Value: c.title}
+	}
+	if err := s.sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return err
+	}
+	return s.row(titles...)
+}
+
+func (s *sheet) row(values ...any) error {
+	cell, err := excelize.CoordinatesToCellName(1, s.next)
+	if err != nil {
+		return err
+	}
+	s.next++
+	return s.sw.SetRow(cell, values)
+}
+
+func (s *sheet) count(n int) excelize.Cell {
+	return excelize.Cell{StyleID: s.styles.count, Value: n}
+}
+
+func (s *sheet) money(v float64, currency string) (excelize.Cell, error) {
+	id, err := s.styles.money(currency)
+	return excelize.Cell{StyleID: id, Value: v}, err
+}
+
+// time is an instant as an Excel datetime, in UTC because Excel datetimes
+// have no zone and months are UTC months; a zero instant is an empty cell.
+func (s *sheet) time(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return excelize.Cell{StyleID: s.styles.datetime, Value: t.UTC()}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// styles are the workbook's cell styles, made once per workbook.
+type styles struct {
+	f                             *excelize.File
+	header, count, datetime, wrap int
+	moneyByCurrency               map[string]int
+}
+
+func newStyles(f *excelize.File) (*styles, error) {
+	st := &styles{f: f, moneyByCurrency: map[string]int{}}
+	datetime := "yyyy-mm-dd hh:mm:ss"
+	for _, s := range []struct {
+		id    *int
+		style *excelize.Style
+	}{
+		{&st.header, &excelize.Style{Font: &excelize.Font{Bold: true},
+			Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}}}},
+		{&st.count, &excelize.Style{NumFmt: 3}}, // #,##0
+		{&st.datetime, &excelize.Style{CustomNumFmt: &datetime}},
+		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+	} {
+		id, err := f.NewStyle(s.style)
+		if err != nil {
+			return nil, fmt.Errorf("cell style: %w", err)
+		}
+		*s.id = id
+	}
+	return st, nil
+}
+
+// money is the style of an amount in currency: two decimals followed by
+// the currency code, e.g. 1,234.50 "USD".
+func (st *styles) money(currency string) (int, error) {
+	if id, ok := st.moneyByCurrency[currency]; ok {
+		return id, nil
+	}
+	format := "#,##0.00"
+	if code := strings.ReplaceAll(currency, `"`, ""); code != "" {
+		format += ` "` + code + `"`
+	}
+	id, err := st.f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+	if err != nil {
+		return 0, fmt.Errorf("cell style for %s: %w", currency, err)
+	}
+	st.moneyByCurrency[currency] = id
+	return id, nil
+}
