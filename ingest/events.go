@@ -180,13 +180,15 @@ func (st *eventStager) flush() error {
 		return err
 	}
 	defer tx.Rollback()
-	inserted, err := execCount(ctx, tx, `INSERT OR IGNORE INTO events
+	// The first of each key in the batch, unless an earlier load stored it.
+	inserted, err := execCount(ctx, tx, `INSERT INTO events
 		SELECT event_key, dedupe, format, event_type, resource, action, origin, client_identity,
 		       service_sid, conversation_sid, message_sid, participant_sid, user_sid, identity,
 		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
 		       now()::TIMESTAMP, ?, line, body
-		FROM stage_parsed
+		FROM stage_parsed s
 		WHERE rejected IS NULL AND NOT foreign_type
+		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
 		QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY line) = 1`, st.name)
 	if err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)

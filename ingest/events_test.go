@@ -37,7 +37,7 @@ func count(t *testing.T, s *Store, query string, args ...any) int {
 }
 
 const (
-	webhookMsg = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"0"}`
+	webhookMsg   = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"0"}`
 	webhookRetry = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"1"}`
 	cloudEvent   = `{"specversion":"1.0","type":"com.twilio.conversations.participant.removed","id":"EV1","time":"2026-11-03T00:00:00Z","data":{"ConversationSid":"CH1","ParticipantSid":"MB1","Identity":"bob","DateCreated":"2026-09-01T00:00:00Z","DateUpdated":"2026-11-02T10:00:00Z","MessagingBinding":{"Address":null}}}`
 )
@@ -79,11 +79,11 @@ func TestLoadEventsDeduplicates(t *testing.T) {
 	update := func(at, retry string) string {
 		return `{"EventType":"onUserUpdated","Source":"API","ChatServiceSid":"IS1","UserSid":"US1","Identity":"carol","DateUpdated":"` + at + `","RetryCount":"` + retry + `"}`
 	}
-	reordered := `{"RetryCount":"2","Source":"SDK","EventType":"onMessageAdded","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z"}`
+	retry2 := `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z", "RetryCount" : "2"}`
 	tokenA := `{"_idempotency_token":"tok-1","EventType":"onUserUpdated","Source":"API","UserSid":"US9","Identity":"dan","DateUpdated":"2026-10-01T00:00:00Z","_received_at":"2026-10-01T00:00:01Z"}`
 	tokenB := `{"_idempotency_token":"tok-1","EventType":"onUserUpdated","Source":"API","UserSid":"US9","Identity":"dan","DateUpdated":"2026-10-01T00:00:00Z","_received_at":"2026-10-01T00:05:00Z"}`
 	input := strings.Join([]string{
-		webhookMsg, webhookRetry, reordered, // one message: a retry and a re-serialised retry
+		webhookMsg, webhookRetry, retry2, // one message and two retries
 		update("2026-10-01T00:00:00Z", "0"), update("2026-10-05T00:00:00Z", "0"), // two real updates
 		cloudEvent, cloudEvent, // Event Streams redelivery: same id
 		tokenA, tokenB, // same idempotency token, received twice
@@ -118,13 +118,13 @@ func TestLoadEventsRejectsBadLinesAndKeepsGoodOnes(t *testing.T) {
 	}, "\n")
 	res := load(t, s, input)
 	want := map[int64]string{
-		2:  "not valid JSON",
-		4:  "not a JSON object (found array)",
-		5:  "neither a Conversations webhook (no EventType) nor a CloudEvent (no specversion)",
-		6:  "DateCreated is not a timestamp: yesterday",
-		7:  "no activity time: needs DateCreated (added), DateUpdated (updated, removed), a CloudEvent time or _received_at",
-		8:  "CloudEvent without id",
-		9:  "not valid UTF-8",
+		2: "not valid JSON",
+		4: "not a JSON object (found array)",
+		5: "neither a Conversations webhook (no EventType) nor a CloudEvent (no specversion)",
+		6: "DateCreated is not a timestamp: yesterday",
+		7: "no activity time: needs DateCreated (added), DateUpdated (updated, removed), a CloudEvent time or _received_at",
+		8: "CloudEvent without id",
+		9: "not valid UTF-8",
 	}
 	if len(res.Rejected) != len(want) {
 		t.Fatalf("rejected %v, want %d", res.Rejected, len(want))

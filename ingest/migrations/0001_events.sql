@@ -2,8 +2,10 @@
 -- one row per distinct event. The columns are the fields the billing rules
 -- read, normalised across the two formats; payload keeps the event as it came.
 CREATE TABLE events (
-    -- md5 of the deduplication basis (see dedupe): a retry maps to the same key.
-    event_key         UHUGEINT PRIMARY KEY,
+    -- md5 of the deduplication basis (see dedupe): a retry maps to the same
+    -- key. Unique, enforced by the loader's anti-join rather than a PRIMARY
+    -- KEY, whose index costs more than the whole rest of a bulk load.
+    event_key         UHUGEINT NOT NULL,
     -- what made the key: 'cloudevent_id', 'idempotency_token' or 'payload'.
     dedupe            VARCHAR NOT NULL,
     format            VARCHAR NOT NULL,  -- 'webhook' or 'cloudevent'

@@ -1,0 +1,93 @@
+// Command mauledger tells a Twilio Conversations customer who they are
+// billed for each month, why, what it costs, and which identities are waste.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/mauledger/mauledger/internal/fail"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], newStreams())
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code. Every
+// failure is printed as one line on stderr.
+func run(ctx context.Context, args []string, io *streams) int {
+	root := newRootCmd(io)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(io.Err, "mauledger: interrupted")
+		return 130
+	}
+	fmt.Fprintf(io.Err, "mauledger: %s\n", oneLine(err.Error()))
+	return fail.Code(classify(err))
+}
+
+// classify gives cobra's own errors (unknown commands and flags, wrong
+// argument counts) the usage exit code.
+func classify(err error) error {
+	var f *fail.Error
+	if errors.As(err, &f) {
+		return err
+	}
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "required flag", "if any flags in the group"} {
+		if strings.HasPrefix(msg, prefix) {
+			return fail.Usage(err)
+		}
+	}
+	return err
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// streams are where a command reads and writes; tests replace them.
+type streams struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+	// OutIsTerminal says whether Out is a terminal (tables and progress
+	// there; nothing interactive otherwise).
+	OutIsTerminal bool
+}
+
+func newStreams() *streams {
+	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutIsTerminal: isTerminal(os.Stdout)}
+}
+
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mauledger/mauledger/ingest"
+	"github.com/mauledger/mauledger/internal/fail"
+)
+
+// TestMain lets a test run this very binary as the mauledger command, for
+// the checks that need a second process (a locked database).
+func TestMain(m *testing.M) {
+	if os.Getenv("MAULEDGER_TEST_CLI") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], newStreams()))
+	}
+	os.Exit(m.Run())
+}
+
+type result struct {
+	code          int
+	stdout, stderr string
+}
+
+func mauledger(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	io := &streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}
+	code := run(context.Background(), args, io)
+	return result{code, out.String(), errOut.String()}
+}
+
+const events = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice@example.com","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","DateCreated":"2026-10-31T23:59:59Z"}
+{"EventType":"onMessageAdded","Source":"SMS","Author":"+15550001111","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM2","DateCreated":"2026-11-01T00:00:00Z"}
+{"EventType":"onMessageAdded","Source":"API","Author":"system","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM3","DateCreated":"2026-11-02T00:00:00Z"}
+`
+
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func loadedDB(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	if r := mauledger(t, "", "ingest", "events", "--db", db, writeFile(t, "e.ndjson", events)); r.code != 0 {
+		t.Fatalf("ingest: %+v", r)
+	}
+	return db
+}
+
+func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
+	db := loadedDB(t)
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"report", "--db", db, "--month", "2026-13"},
+		{"report", "--db", db, "--from", "2026-11", "--to", "2026-10"},
+		{"report", "--db", db},
+		{"report", "--db", db, "--month", "2026-10", "--bogus"},
+		{"report", "--db", db, "--month", "2026-10", "--format", "pdf"},
+		{"report", "--db", db, "--month", "2026-10", "--scope", "galaxy"},
+		{"explain", "--db", db, "alice"},
+		{"ingest", "events"},
+	} {
+		r := mauledger(t, "", args...)
+		if r.code != fail.CodeUsage || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "mauledger: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestIngestEventsReportsRejectedLinesAndKeepsTheRest(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.duckdb")
+	bad := writeFile(t, "bad.ndjson", events+"{not json\n")
+	r := mauledger(t, "", "ingest", "events", "--db", db, bad)
+	if r.code != fail.CodeInput || !strings.Contains(r.stderr, bad+":4: not valid JSON\n") {
+		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "4 events: 3 loaded, 0 duplicates, 0 ignored (not Conversations), 1 rejected") {
+		t.Errorf("stdout %q", r.stdout)
+	}
+	// From stdin, and twice: nothing changes.
+	r = mauledger(t, events, "ingest", "events", "--db", db, "-")
+	if r.code != 0 || !strings.Contains(r.stdout, "stdin: 3 events: 0 loaded, 3 duplicates") {
+		t.Errorf("second load: %+v", r)
+	}
+}
+
+func TestMissingInputsAndDatabases(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "m.duckdb")
+	r := mauledger(t, "", "ingest", "events", "--db", db, filepath.Join(dir, "nope.ndjson"))
+	if r.code != fail.CodeInput || !strings.Contains(r.stderr, "nope.ndjson: no such file or directory") {
+		t.Errorf("missing file: %+v", r)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a failed ingest created the database")
+	}
+	r = mauledger(t, "", "report", "--db", db, "--month", "2026-10")
+	if r.code != fail.CodeStore || !strings.Contains(r.stderr, "no database at") {
+		t.Errorf("missing database: %+v", r)
+	}
+	garbage := writeFile(t, "garbage.duckdb", strings.Repeat("not a database ", 1000))
+	r = mauledger(t, "", "report", "--db", garbage, "--month", "2026-10")
+	if r.code != fail.CodeStore {
+		t.Errorf("garbage database: %+v", r)
+	}
+}
+
+func TestLockedDatabase(t *testing.T) {
+	db := loadedDB(t)
+	holder, err := ingest.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	cmd := exec.Command(os.Args[0], "report", "--db", db, "--month", "2026-10")
+	cmd.Env = append(os.Environ(), "MAULEDGER_TEST_CLI=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != fail.CodeStore || !strings.Contains(stderr.String(), "locked by another process") {
+		t.Fatalf("report on a locked database: %v, stderr %q", err, stderr.String())
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	db := loadedDB(t)
+	s, err := ingest.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.Exec(`INSERT INTO schema_migrations VALUES (999, '0999_future.sql', now()::TIMESTAMP)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	r := mauledger(t, "", "report", "--db", db, "--month", "2026-10")
+	if r.code != fail.CodeStore || !strings.Contains(r.stderr, "newer mauledger (schema v999") {
+		t.Errorf("%+v", r)
+	}
+}
+
+func TestReportFormats(t *testing.T) {
+	db := loadedDB(t)
+	r := mauledger(t, "", "report", "--db", db, "--from", "2026-09", "--to", "2026-11", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	var rep struct {
+		Schema string `json:"schema"`
+		Months []struct {
+			Month       string `json:"month"`
+			ActiveUsers int    `json:"active_users"`
+			Complete    bool   `json:"complete"`
+			DataQuality struct {
+				SystemMessages int `json:"system_messages"`
+			} `json:"data_quality"`
+		} `json:"months"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Schema != "mauledger.report/v1" || len(rep.Months) != 3 {
+		t.Fatalf("%+v", rep)
+	}
+	sep, oct, nov := rep.Months[0], rep.Months[1], rep.Months[2]
+	if sep.ActiveUsers != 0 || sep.Complete || oct.ActiveUsers != 1 || nov.ActiveUsers != 1 || nov.DataQuality.SystemMessages != 1 {
+		t.Errorf("months %+v", rep.Months)
+	}
+
+	xlsx := filepath.Join(t.TempDir(), "oct.xlsx")
+	if r := mauledger(t, "", "report", "--db", db, "--month", "2026-10", "--out", xlsx); r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	f, err := excelize.OpenFile(xlsx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if v, _ := f.GetCellValue("Active users", "D2"); v != "alice@example.com" {
+		t.Errorf("Active users D2 = %q", v)
+	}
+
+	r = mauledger(t, "", "report", "--db", db, "--month", "2026-10", "--format", "csv", "--redact")
+	if r.code != 0 || strings.Contains(r.stdout, "alice") {
+		t.Errorf("redacted csv: %+v", r)
+	}
+	r = mauledger(t, "", "report", "--db", db, "--month", "2026-10", "--out", xlsx, "--redact")
+	f2, _ := excelize.OpenFile(xlsx)
+	if v, _ := f2.GetCellValue("Active users", "D2"); r.code != 0 || !strings.HasPrefix(v, "redacted-") {
+		t.Errorf("redacted xlsx: D2 = %q (%+v)", v, r)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	db := loadedDB(t)
+	r := mauledger(t, "", "explain", "--db", db, "alice@example.com", "--month", "2026-10")
+	if r.code != 0 || !strings.Contains(r.stdout, "sdk.message") || !strings.Contains(r.stdout, "IM1") {
+		t.Errorf("billed: %+v", r)
+	}
+	r = mauledger(t, "", "explain", "--db", db, "alice@example.com", "--month", "2026-11", "--format", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"billed": false`) || !strings.Contains(r.stdout, "last billed in 2026-10") {
+		t.Errorf("not billed: %+v", r)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := mauledger(t, "", "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, "schema v1") {
+		t.Errorf("%+v", r)
+	}
+}

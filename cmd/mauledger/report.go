@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mauledger/mauledger/analysis"
+	"github.com/mauledger/mauledger/internal/fail"
+	"github.com/mauledger/mauledger/reports"
+)
+
+// settingsOptions are the flags that change what is counted and priced.
+type settingsOptions struct {
+	Scope  string
+	Prices string
+}
+
+func (s *settingsOptions) bind(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.Scope, "scope", string(analysis.ScopeService), "what one user is: service (a subject per Conversation Service) or account")
+	cmd.Flags().StringVar(&s.Prices, "prices", "", "price table, a YAML or JSON file of graduated bands (default: Twilio's list prices)")
+}
+
+func (s *settingsOptions) settings() (analysis.Settings, error) {
+	set := analysis.DefaultSettings()
+	switch analysis.Scope(s.Scope) {
+	case analysis.ScopeService, analysis.ScopeAccount:
+		set.Scope = analysis.Scope(s.Scope)
+	default:
+		return set, fail.Usagef("--scope %q: want service or account", s.Scope)
+	}
+	if s.Prices != "" {
+		p, err := analysis.LoadPrices(s.Prices)
+		if err != nil {
+			return set, fail.Input(err)
+		}
+		set.Prices = p
+	}
+	return set, nil
+}
+
+type reportOptions struct {
+	io              *streams
+	global          *globalOptions
+	Month, From, To string
+	settings        settingsOptions
+	output          outputOptions
+}
+
+func newReportCmd(io *streams, g *globalOptions) *cobra.Command {
+	o := &reportOptions{io: io, global: g}
+	cmd := &cobra.Command{
+		Use:   "report (--month YYYY-MM | --from YYYY-MM --to YYYY-MM)",
+		Short: "Monthly active users, by family, rule and service, and their cost",
+		Long: `Report, for each month, the billed monthly active users (identities and
+addresses), how many were active through each family and rule, per
+Conversation Service, and the cost under a graduated price table.
+
+A month with no live events (webhooks or Event Streams) is marked incomplete:
+its figures are a lower bound. The JSON format ("schema":
+"mauledger.report/v1") is a stable interface for scripts.`,
+		Example: `  mauledger report --month 2026-10
+  mauledger report --from 2025-11 --to 2026-10 --format json --out year.json
+  mauledger report --month 2026-10 --out october.xlsx --redact
+  mauledger report --month 2026-10 --scope account --prices contract.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context()) },
+	}
+	cmd.Flags().StringVar(&o.Month, "month", "", "the month to report, YYYY-MM (UTC)")
+	cmd.Flags().StringVar(&o.From, "from", "", "first month of a range, YYYY-MM")
+	cmd.Flags().StringVar(&o.To, "to", "", "last month of a range, YYYY-MM")
+	o.settings.bind(cmd)
+	o.output.bind(cmd, "table, csv, json or xlsx (default: from --out's extension, else table)")
+	return cmd
+}
+
+func (o *outputOptions) bind(cmd *cobra.Command, formats string) {
+	cmd.Flags().StringVar(&o.Format, "format", "", formats)
+	cmd.Flags().StringVarP(&o.Out, "out", "o", "", "write to this file (whole or not at all) instead of stdout")
+	cmd.Flags().BoolVar(&o.Redact, "redact", false, "replace identities and addresses with stable pseudonyms (personal data)")
+}
+
+func (o *reportOptions) run(ctx context.Context) error {
+	r, err := monthRange(o.Month, o.From, o.To)
+	if err != nil {
+		return err
+	}
+	settings, err := o.settings.settings()
+	if err != nil {
+		return err
+	}
+	format, err := o.output.resolve(o.io)
+	if err != nil {
+		return err
+	}
+	store, err := o.global.openExisting(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	a, err := analysis.New(ctx, store.DB, settings)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rep, err := a.Report(ctx, r)
+	if err != nil {
+		return err
+	}
+	redactFn, err := o.output.redactor(ctx, store)
+	if err != nil {
+		return err
+	}
+	return o.output.write(o.io, func(w io.Writer) error {
+		return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn})
+	})
+}
