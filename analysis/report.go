@@ -220,6 +220,10 @@ func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months ma
 	return rows.Err()
 }
 
+// maxUnknownAuthors bounds the unknown authors a month lists, most frequent
+// first: an app writing random author strings could otherwise list millions.
+const maxUnknownAuthors = 100
+
 func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
 	rows, err := a.conn.QueryContext(ctx, `SELECT month, rule, subject, count(*) FROM ledger_all
 		WHERE family = 'quality' AND occurred_at >= ? AND occurred_at < ?
@@ -242,7 +246,9 @@ func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map
 			dq.SystemMessages += n
 		case "quality.unknown_author":
 			dq.UnknownAuthorMessages += n
-			dq.UnknownAuthors = append(dq.UnknownAuthors, author)
+			if len(dq.UnknownAuthors) < maxUnknownAuthors {
+				dq.UnknownAuthors = append(dq.UnknownAuthors, author)
+			}
 		}
 	}
 	return rows.Err()

@@ -304,3 +304,34 @@ func TestMonthBoundaryWhateverTheLocalZone(t *testing.T) {
 	}
 	t.Log("boundary checked")
 }
+
+func TestExplainSaysWhyNotBilled(t *testing.T) {
+	s := openStore(t,
+		ev("EventType", "onParticipantAdded", "Source", "API", "MessagingBinding.Address", "+15551230002", "ParticipantSid", "MB5", "DateCreated", "2026-09-20T00:00:00Z"),
+		ev("EventType", "onUserAdded", "Source", "API", "UserSid", "US1", "Identity", "agent", "DateCreated", "2026-08-01T00:00:00Z"),
+		ev("EventType", "onMessageAdded", "Source", "API", "Author", "agent", "MessageSid", "IM1", "DateCreated", "2026-10-03T00:00:00Z"),
+		ev("EventType", "onMessageAdded", "Source", "API", "Author", "agent", "MessageSid", "IM2", "DateCreated", "2026-10-04T00:00:00Z"),
+		ev("EventType", "onMessageAdded", "Source", "API", "Author", "ghost", "MessageSid", "IM3", "DateCreated", "2026-10-05T00:00:00Z"),
+	)
+	a := analyzer(t, s, analysis.DefaultSettings())
+	oct := analysis.Month{Year: 2026, Month: 10}
+	for subject, want := range map[string][]string{
+		"+15551230002": {
+			"received 3 message(s) sent by others in its conversations: receiving is free",
+			"last billed in 2026-09",
+		},
+		"ghost": {
+			"authored 1 message(s) through the API, but is neither a known identity of the service nor a participant address of the conversation: a data-quality finding, not a user",
+			"named in 1 onMessageAdded event(s) from API: not a qualifying activity",
+		},
+		"nobody": {"no activity recorded in 2026-10"},
+	} {
+		e, err := a.Explain(context.Background(), subject, oct, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(e.Services) != 1 || e.Services[0].Billed || !slices.Equal(e.Services[0].NotBilled, want) {
+			t.Errorf("%s: %+v\nwant reasons %q", subject, e.Services, want)
+		}
+	}
+}

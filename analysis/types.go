@@ -82,9 +82,10 @@ type Cost struct {
 // author is Twilio's default "system", or an author that is neither a known
 // identity nor a participant address of the conversation.
 type DataQuality struct {
-	SystemMessages        int      `json:"system_messages"`
-	UnknownAuthorMessages int      `json:"unknown_author_messages"`
-	UnknownAuthors        []string `json:"unknown_authors"`
+	SystemMessages        int `json:"system_messages"`
+	UnknownAuthorMessages int `json:"unknown_author_messages"`
+	// UnknownAuthors lists up to 100 such authors, most frequent first.
+	UnknownAuthors []string `json:"unknown_authors"`
 }
 
 // MonthReport is everything the report says about one month.
