@@ -36,6 +36,15 @@ var (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
+// connectionSettings apply to every connection. UTC, so that month
+// boundaries never depend on the machine's time zone; a memory limit, since
+// DuckDB otherwise caches up to 80% of the machine's memory and a load's
+// footprint would grow with the database (beyond it, DuckDB spills to disk).
+var connectionSettings = []string{
+	"SET TimeZone = 'UTC'",
+	"SET memory_limit = '1GB'",
+}
+
 // Store is an open mauledger database at the current schema version.
 type Store struct {
 	DB   *sql.DB
@@ -43,12 +52,15 @@ type Store struct {
 }
 
 // Open opens (creating if need be) the database at path and brings its
-// schema up to date. Every connection works in UTC so that month boundaries
-// never depend on the machine's time zone.
+// schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {
 	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
-		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil)
-		return err
+		for _, setting := range connectionSettings {
+			if _, err := execer.ExecContext(ctx, setting, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, classifyOpenError(path, err)

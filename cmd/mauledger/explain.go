@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mauledger/mauledger/analysis"
+	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/internal/fail"
 	"github.com/mauledger/mauledger/reports"
 )
@@ -59,25 +60,17 @@ func (o *explainOptions) run(ctx context.Context) error {
 	if format == reports.XLSX {
 		return fail.Usagef("explain writes table, csv or json, not xlsx")
 	}
-	store, err := o.global.openExisting(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	a, err := analysis.New(ctx, store.DB, analysis.DefaultSettings())
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	e, err := a.Explain(ctx, o.Subject, r.From, o.Service)
-	if err != nil {
-		return err
-	}
-	redactFn, err := o.output.redactor(ctx, store)
-	if err != nil {
-		return err
-	}
-	return o.output.write(o.io, func(w io.Writer) error {
-		return reports.WriteExplanation(w, e, reports.Options{Format: format, Redact: redactFn})
+	return o.global.analyze(ctx, analysis.DefaultSettings(), func(store *ingest.Store, a *analysis.Analyzer) error {
+		e, err := a.Explain(ctx, o.Subject, r.From, o.Service)
+		if err != nil {
+			return err
+		}
+		redactFn, err := o.output.redactor(ctx, store)
+		if err != nil {
+			return err
+		}
+		return o.output.write(o.io, func(w io.Writer) error {
+			return reports.WriteExplanation(w, e, reports.Options{Format: format, Redact: redactFn})
+		})
 	})
 }

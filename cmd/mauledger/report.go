@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mauledger/mauledger/analysis"
+	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/internal/fail"
 	"github.com/mauledger/mauledger/reports"
 )
@@ -94,25 +95,17 @@ func (o *reportOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := o.global.openExisting(ctx)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	a, err := analysis.New(ctx, store.DB, settings)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	rep, err := a.Report(ctx, r)
-	if err != nil {
-		return err
-	}
-	redactFn, err := o.output.redactor(ctx, store)
-	if err != nil {
-		return err
-	}
-	return o.output.write(o.io, func(w io.Writer) error {
-		return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn})
+	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
+		rep, err := a.Report(ctx, r)
+		if err != nil {
+			return err
+		}
+		redactFn, err := o.output.redactor(ctx, store)
+		if err != nil {
+			return err
+		}
+		return o.output.write(o.io, func(w io.Writer) error {
+			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn})
+		})
 	})
 }

@@ -84,6 +84,22 @@ func storeError(s *ingest.Store, err error) (*ingest.Store, error) {
 	return s, nil
 }
 
+// analyze opens the existing database and an analyzer over it for fn.
+func (g *globalOptions) analyze(ctx context.Context, settings analysis.Settings,
+	fn func(*ingest.Store, *analysis.Analyzer) error) error {
+	store, err := g.openExisting(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	a, err := analysis.New(ctx, store.DB, settings)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(store, a)
+}
+
 // monthRange parses --month or --from/--to; a bad month is a usage error.
 func monthRange(month, from, to string) (analysis.MonthRange, error) {
 	r, err := analysis.ParseRange(month, from, to)
