@@ -100,13 +100,23 @@ func (a *Analyzer) About() About {
 	}
 }
 
-// selectRange materialises the billable ledger rows of a range of months.
+// selectRange materialises the ledger rows of a range of months once:
+// range_all with the data-quality rows, ledger_range the billable ones.
 func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
-	_, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE ledger_range AS
-		SELECT * FROM ledger WHERE occurred_at >= ? AND occurred_at < ?`,
-		r.From.Start(), r.To.End())
-	if err != nil {
-		return fmt.Errorf("build activity ledger %s..%s: %w", r.From, r.To, err)
+	stmts := []string{
+		`CREATE OR REPLACE TEMP TABLE range_all AS
+		 SELECT * FROM ledger_all WHERE occurred_at >= $1 AND occurred_at < $2`,
+		`CREATE OR REPLACE TEMP VIEW ledger_range AS
+		 SELECT * FROM range_all WHERE family <> 'quality'` + a.evidenceFilter(),
+	}
+	for i, q := range stmts {
+		var args []any
+		if i == 0 {
+			args = []any{r.From.Start(), r.To.End()}
+		}
+		if _, err := a.conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("build activity ledger %s..%s: %w", r.From, r.To, err)
+		}
 	}
 	return nil
 }

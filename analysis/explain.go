@@ -70,9 +70,9 @@ WHERE resource = 'message' AND action = 'added' AND author IS DISTINCT FROM $sub
 HAVING count(*) > 0
 UNION ALL
 SELECT 'authored ' || count(*) || ' message(s) through the API, but is neither a known identity of the service nor a participant address of the conversation: a data-quality finding, not a user', 2
-FROM ledger_all
+FROM range_all
 WHERE rule = 'quality.unknown_author' AND subject = $subject
-  AND occurred_at >= $from AND occurred_at < $to AND ($service = '' OR service_sid = $service)
+  AND ($service = '' OR service_sid = $service)
 HAVING count(*) > 0
 UNION ALL
 SELECT 'named in ' || count(*) || ' ' || event_type || ' event(s)' ||

@@ -225,9 +225,9 @@ func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months ma
 const maxUnknownAuthors = 100
 
 func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month, rule, subject, count(*) FROM ledger_all
-		WHERE family = 'quality' AND occurred_at >= ? AND occurred_at < ?
-		GROUP BY ALL ORDER BY month, rule, count(*) DESC, subject`, r.From.Start(), r.To.End())
+	rows, err := a.conn.QueryContext(ctx, `SELECT month, rule, subject, count(*) FROM range_all
+		WHERE family = 'quality'
+		GROUP BY ALL ORDER BY month, rule, count(*) DESC, subject`)
 	if err != nil {
 		return fmt.Errorf("count data-quality findings: %w", err)
 	}
