@@ -10,11 +10,10 @@ import (
 // Exit codes. 1 is anything not classified below (a bug or an unexpected
 // failure); the others name the problem.
 const (
-	CodeFailure     = 1
-	CodeUsage       = 2 // a bad flag, argument or month
-	CodeInput       = 3 // a missing or unreadable input file, or rejected input lines
-	CodeStore       = 4 // the database is locked, unreadable or from a newer mauledger
-	CodeCredentials = 5 // Twilio credentials missing, revoked or refused
+	CodeFailure = 1
+	CodeUsage   = 2 // a bad flag, argument or month
+	CodeInput   = 3 // a missing or unreadable input file, or rejected input lines
+	CodeStore   = 4 // the database is locked, unreadable or from a newer mauledger
 )
 
 // Error carries the exit code a failure should end the program with.
@@ -37,9 +36,6 @@ func Input(err error) error { return wrap(CodeInput, err) }
 
 // Store marks err as a database problem (exit 4).
 func Store(err error) error { return wrap(CodeStore, err) }
-
-// Credentials marks err as a credentials problem (exit 5).
-func Credentials(err error) error { return wrap(CodeCredentials, err) }
 
 func wrap(code int, err error) error {
 	if err == nil {
