@@ -14,10 +14,11 @@ import (
 
 func newIngestCmd(io *streams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ingest",
-		Short: "Load evidence into the database",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, args []string) error { return fail.Usagef("ingest needs a source: events") },
+		Use:     "ingest",
+		Short:   "Load evidence into the database",
+		Example: "  mauledger ingest events webhooks.ndjson",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return fail.Usagef("ingest needs a source: events") },
 	}
 	cmd.AddCommand(newIngestEventsCmd(io, g))
 	return cmd

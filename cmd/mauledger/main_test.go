@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/mauledger/mauledger/ingest"
@@ -221,5 +222,24 @@ func TestVersion(t *testing.T) {
 	r := mauledger(t, "", "version")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, "schema v1") {
 		t.Errorf("%+v", r)
+	}
+}
+
+func TestEveryCommandHasHelpWithAnExample(t *testing.T) {
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		if cmd.Example == "" {
+			t.Errorf("%q has no example in its --help", cmd.CommandPath())
+		}
+		for _, sub := range cmd.Commands() {
+			if sub.Name() != "help" && sub.Name() != "completion" {
+				walk(sub)
+			}
+		}
+	}
+	walk(newRootCmd(&streams{}))
+	r := mauledger(t, "", "report", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "mauledger report --month 2026-10") {
+		t.Errorf("report --help: %+v", r)
 	}
 }
