@@ -61,6 +61,12 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 		return res, err
 	}
 	defer conn.Close()
+	// DuckDB otherwise caches up to 80% of the machine's memory, and a
+	// load's footprint would grow with the database; beyond the limit it
+	// spills to disk. The setting is global: analysis lifts it again.
+	if _, err := conn.ExecContext(ctx, `SET memory_limit = '1GB'`); err != nil {
+		return res, err
+	}
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`); err != nil {
 		return res, fmt.Errorf("stage %s: %w", name, err)
 	}

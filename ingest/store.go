@@ -36,13 +36,10 @@ var (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// connectionSettings apply to every connection. UTC, so that month
-// boundaries never depend on the machine's time zone; a memory limit, since
-// DuckDB otherwise caches up to 80% of the machine's memory and a load's
-// footprint would grow with the database (beyond it, DuckDB spills to disk).
+// connectionSettings apply to every connection: UTC, so that month
+// boundaries never depend on the machine's time zone.
 var connectionSettings = []string{
 	"SET TimeZone = 'UTC'",
-	"SET memory_limit = '1GB'",
 }
 
 // Store is an open mauledger database at the current schema version.
