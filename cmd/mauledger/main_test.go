@@ -39,10 +39,17 @@ func mauledger(t *testing.T, stdin string, args ...string) result {
 	return result{code, out.String(), errOut.String()}
 }
 
-const events = `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice@example.com","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","DateCreated":"2026-10-31T23:59:59Z"}
-{"EventType":"onMessageAdded","Source":"SMS","Author":"+15550001111","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM2","DateCreated":"2026-11-01T00:00:00Z"}
-{"EventType":"onMessageAdded","Source":"API","Author":"system","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM3","DateCreated":"2026-11-02T00:00:00Z"}
-`
+// events is a small hand-made capture: an SDK message on the last second of
+// October, an inbound SMS on the first second of November, a "system" message.
+var events = mustRead("../../testdata/october-november.ndjson")
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func writeFile(t *testing.T, name, body string) string {
 	t.Helper()
