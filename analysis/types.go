@@ -100,8 +100,8 @@ type MonthReport struct {
 	Complete    bool        `json:"complete"`
 	DataQuality DataQuality `json:"data_quality"`
 	// Billed lists every billed subject with its first qualifying activity
-	// of the month. Spreadsheets show it; the JSON report leaves it out to
-	// stay small (explain and the CSV export give it).
+	// of the month. The XLSX shows it; the JSON and CSV reports leave it out
+	// to stay small (explain gives one subject's full story).
 	Billed []BilledSubject `json:"-"`
 }
 

@@ -158,6 +158,9 @@ func (st *eventStager) flush() error {
 	}
 	st.staged = 0
 	ctx, conn := st.ctx, st.conn
+	if err := ctx.Err(); err != nil { // interrupted: the batches stored so far stay
+		return err
+	}
 	if _, err := conn.ExecContext(ctx, eventsParseSQL); err != nil {
 		return fmt.Errorf("parse %s: %w", st.name, err)
 	}

@@ -226,8 +226,7 @@ func writeExplanationTable(w io.Writer, e *analysis.Explanation) error {
 	case len(e.Services) == 0:
 		p.line("not billed: not seen in any service this month")
 	case billedIn == 0:
-		p.linef("not billed: seen in %d %s, billable in none",
-			len(e.Services), plural(len(e.Services), "service", "services"))
+		p.line("not billed")
 	default:
 		p.linef("billed in %d of %d %s", billedIn, len(e.Services),
 			plural(len(e.Services), "service", "services"))
@@ -243,7 +242,11 @@ func writeExplanationTable(w io.Writer, e *analysis.Explanation) error {
 		if s.Kind != "" {
 			kind = " (" + s.Kind + ")"
 		}
-		p.linef("service %s%s: %s", orNone(s.ServiceSID), kind, status)
+		where := "service " + s.ServiceSID
+		if s.ServiceSID == "" {
+			where = "all services"
+		}
+		p.linef("%s%s: %s", where, kind, status)
 		for _, why := range s.NotBilled {
 			p.wrapped("  - ", "    ", why)
 		}

@@ -62,7 +62,7 @@ func (o *demoOptions) run(ctx context.Context) error {
 	eventsPath := filepath.Join(o.OutDir, "events.ndjson")
 	var stats demo.Stats
 	err := writeFileAtomic(eventsPath, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<20)
+		bw := bufio.NewWriterSize(ctxWriter{ctx, w}, 1<<20)
 		var err error
 		if stats, err = demo.Generate(bw, cfg); err != nil {
 			return err
@@ -153,4 +153,17 @@ func joinPaths(paths []string) string {
 		s += p
 	}
 	return s
+}
+
+// ctxWriter stops a long write once ctx is cancelled (Ctrl-C).
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
