@@ -238,44 +238,41 @@ func isArray(br *bufio.Reader) (bool, error) {
 
 // readLines calls add for each line of NDJSON input.
 func readLines(br *bufio.Reader, add func(line int64, body []byte, reason string) error) error {
-	var line int64
-	var long []byte
+	var (
+		line    int64
+		long    []byte // the start of a line longer than the reader's buffer
+		tooLong bool   // the line passed MaxLineBytes: skip the rest of it
+	)
 	for {
 		chunk, err := br.ReadSlice('\n')
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			if len(long)+len(chunk) <= MaxLineBytes {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if !tooLong && len(long)+len(chunk) <= MaxLineBytes {
 				long = append(long, chunk...)
 			} else {
-				long = long[:0:0]
-				long = append(long, 0) // marks the line as too long
+				tooLong, long = true, nil
 			}
 			continue
-		case err != nil && err != io.EOF:
+		}
+		if err != nil && err != io.EOF {
 			return err
 		}
-		if len(chunk) == 0 && err == io.EOF && long == nil {
+		if len(chunk) == 0 && err == io.EOF && long == nil && !tooLong {
 			return nil
 		}
 		line++
-		body := chunk
-		if long != nil {
-			if len(long) == 1 && long[0] == 0 {
-				if addErr := add(line, nil, fmt.Sprintf("line longer than %d MiB", MaxLineBytes>>20)); addErr != nil {
-					return addErr
-				}
-				long = nil
-				if err == io.EOF {
-					return nil
-				}
-				continue
-			}
-			body = append(long, chunk...)
-			long = nil
+		var addErr error
+		switch {
+		case tooLong:
+			addErr = add(line, nil, fmt.Sprintf("line longer than %d MiB", MaxLineBytes>>20))
+		case long != nil:
+			addErr = add(line, bytes.TrimRight(append(long, chunk...), "\r\n"), "")
+		default:
+			addErr = add(line, bytes.TrimRight(chunk, "\r\n"), "")
 		}
-		if addErr := add(line, bytes.TrimRight(body, "\r\n"), ""); addErr != nil {
+		if addErr != nil {
 			return addErr
 		}
+		long, tooLong = nil, false
 		if err == io.EOF {
 			return nil
 		}

@@ -153,3 +153,13 @@ func TestLoadEventsReadsJSONArrays(t *testing.T) {
 		t.Fatalf("broken array: loaded %d rejected %v", res.Loaded, res.Rejected)
 	}
 }
+
+func TestLoadEventsRejectsOverlongLinesAndGoesOn(t *testing.T) {
+	s := openTestStore(t)
+	huge := `{"EventType":"onMessageAdded","Body":"` + strings.Repeat("x", MaxLineBytes+(3<<20)) + `"}`
+	res := load(t, s, webhookMsg+"\n"+huge+"\n"+cloudEvent+"\n")
+	if res.Loaded != 2 || len(res.Rejected) != 1 || res.Rejected[0].Line != 2 ||
+		res.Rejected[0].Reason != "line longer than 16 MiB" {
+		t.Fatalf("loaded %d, rejected %v", res.Loaded, res.Rejected)
+	}
+}
