@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
-	"time"
 )
 
 //go:embed ledger.sql
@@ -123,9 +122,4 @@ func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
 		}
 	}
 	return nil
-}
-
-// utc reads a TIMESTAMP column (stored as UTC wall time) as a UTC instant.
-func utc(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 }

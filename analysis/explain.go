@@ -29,7 +29,6 @@ func (a *Analyzer) Explain(ctx context.Context, subject string, m Month, service
 			&act.Source, &act.Origin, &act.Evidence, &act.Inferred); err != nil {
 			return nil, err
 		}
-		act.At = utc(act.At)
 		n := len(e.Services)
 		if n == 0 || e.Services[n-1].ServiceSID != act.ServiceSID || e.Services[n-1].Kind != act.Kind {
 			e.Services = append(e.Services, SubjectInService{ServiceSID: act.ServiceSID, Kind: act.Kind, Billed: true})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -91,20 +92,10 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange) (*Report, error) {
 			if x.ActiveUsers != y.ActiveUsers {
 				return y.ActiveUsers - x.ActiveUsers
 			}
-			return compareStrings(x.ServiceSID, y.ServiceSID)
+			return strings.Compare(x.ServiceSID, y.ServiceSID)
 		})
 	}
 	return rep, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func newFigures() Figures {
@@ -193,8 +184,7 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 			&f.At, &f.Rule, &f.Source, &f.Origin, &f.Evidence, &f.Inferred); err != nil {
 			return err
 		}
-		f.At = utc(f.At)
-		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, familyOf(f.Rule)
+		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, family(f.Rule)
 		months[month].Billed = append(months[month].Billed, b)
 	}
 	return rows.Err()
@@ -254,11 +244,8 @@ func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map
 	return rows.Err()
 }
 
-func familyOf(rule string) string {
-	for i := range len(rule) {
-		if rule[i] == '.' {
-			return rule[:i]
-		}
-	}
-	return rule
+// family is the part of a rule id before the dot: sdk.connect -> sdk.
+func family(rule string) string {
+	f, _, _ := strings.Cut(rule, ".")
+	return f
 }

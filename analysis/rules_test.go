@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mauledger/mauledger/analysis"
 	"github.com/mauledger/mauledger/ingest"
@@ -247,6 +248,9 @@ func TestRetryIsOneActivity(t *testing.T) {
 	}
 	if len(e.Services) != 1 || len(e.Services[0].Activities) != 1 {
 		t.Fatalf("want one activity, got %+v", e.Services)
+	}
+	if at := e.Services[0].Activities[0].At; at != time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC) {
+		t.Errorf("activity at %v, want 2026-10-07 00:00 UTC", at)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -135,24 +136,13 @@ func (o *demoOptions) summarise(stats demo.Stats, loaded ingest.EventsResult, re
 			m.ByFamily["sdk"], m.ByFamily["rest"], m.ByFamily["channel"], m.Cost.Total, m.Cost.Currency)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nReports: %s\nDatabase: %s\n", joinPaths(written), dbPath)
+	fmt.Fprintf(out, "\nReports: %s\nDatabase: %s\n", strings.Join(written, ", "), dbPath)
 	if len(rep.Months) > 0 && len(rep.Months[0].Billed) > 0 {
 		b := rep.Months[0].Billed[0]
 		fmt.Fprintf(out, "Try: mauledger explain %q --month %s --db %s\n", b.Subject, rep.Months[0].Month, dbPath)
 	}
 	fmt.Fprintf(out, "Done in %s.\n", took.Round(100*time.Millisecond))
 	return nil
-}
-
-func joinPaths(paths []string) string {
-	s := ""
-	for i, p := range paths {
-		if i > 0 {
-			s += ", "
-		}
-		s += p
-	}
-	return s
 }
 
 // ctxWriter stops a long write once ctx is cancelled (Ctrl-C).
