@@ -14,6 +14,7 @@ const (
 	CodeUsage   = 2 // a bad flag, argument or month
 	CodeInput   = 3 // a missing or unreadable input file, or rejected input lines
 	CodeStore   = 4 // the database is locked, unreadable or from a newer mauledger
+	CodeAuth    = 5 // Twilio credentials missing, rejected (401) or not allowed (403)
 )
 
 // Error carries the exit code a failure should end the program with.
@@ -36,6 +37,9 @@ func Input(err error) error { return wrap(CodeInput, err) }
 
 // Store marks err as a database problem (exit 4).
 func Store(err error) error { return wrap(CodeStore, err) }
+
+// Auth marks err as a credentials problem (exit 5).
+func Auth(err error) error { return wrap(CodeAuth, err) }
 
 func wrap(code int, err error) error {
 	if err == nil {
