@@ -67,8 +67,10 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 	if _, err := conn.ExecContext(ctx, `SET memory_limit = '1GB'`); err != nil {
 		return res, err
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`); err != nil {
-		return res, fmt.Errorf("stage %s: %w", name, err)
+	for _, q := range []string{`CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`, eventsParseSQL} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return res, fmt.Errorf("stage %s: %w", name, err)
+		}
 	}
 	st := &eventStager{ctx: ctx, conn: conn, name: name, res: &res}
 	defer st.closeAppender()
@@ -161,7 +163,8 @@ func (st *eventStager) flush() error {
 	if err := ctx.Err(); err != nil { // interrupted: the batches stored so far stay
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, eventsParseSQL); err != nil {
+	// Parsed once, without the body: the queries below read it several times.
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_parsed AS SELECT * FROM stage_view`); err != nil {
 		return fmt.Errorf("parse %s: %w", st.name, err)
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT line, rejected FROM stage_parsed WHERE rejected IS NOT NULL`)
@@ -194,11 +197,11 @@ func (st *eventStager) flush() error {
 		SELECT event_key, dedupe, format, event_type, resource, action, origin, client_identity,
 		       service_sid, conversation_sid, message_sid, participant_sid, user_sid, identity,
 		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
-		       now()::TIMESTAMP, ?, line, body
-		FROM stage_parsed s
-		WHERE rejected IS NULL AND NOT foreign_type
-		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
-		QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY line) = 1`, st.name)
+		       now()::TIMESTAMP, ?, line, l.body
+		FROM stage_parsed s JOIN stage_lines l USING (line)
+		WHERE line IN (SELECT min(line) FROM stage_parsed
+		               WHERE rejected IS NULL AND NOT foreign_type GROUP BY event_key)
+		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)`, st.name)
 	if err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}

@@ -79,7 +79,7 @@ func TestLoadEventsDeduplicates(t *testing.T) {
 	update := func(at, retry string) string {
 		return `{"EventType":"onUserUpdated","Source":"API","ChatServiceSid":"IS1","UserSid":"US1","Identity":"carol","DateUpdated":"` + at + `","RetryCount":"` + retry + `"}`
 	}
-	retry2 := `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z", "RetryCount" : "2"}`
+	retry2 := `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"2"}`
 	tokenA := `{"_idempotency_token":"tok-1","EventType":"onUserUpdated","Source":"API","UserSid":"US9","Identity":"dan","DateUpdated":"2026-10-01T00:00:00Z","_received_at":"2026-10-01T00:00:01Z"}`
 	tokenB := `{"_idempotency_token":"tok-1","EventType":"onUserUpdated","Source":"API","UserSid":"US9","Identity":"dan","DateUpdated":"2026-10-01T00:00:00Z","_received_at":"2026-10-01T00:05:00Z"}`
 	input := strings.Join([]string{
