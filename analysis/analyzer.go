@@ -47,10 +47,6 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	}
 	a := &Analyzer{conn: conn, settings: s}
 	stmts := []string{
-		// Loads bound DuckDB's memory (a global setting) to stream; the
-		// report's per-subject aggregates cannot all spill to disk, so
-		// analysis takes DuckDB's default, 80% of the machine's memory.
-		`RESET memory_limit`,
 		`CREATE OR REPLACE TEMP VIEW ledger_all AS ` + ledgerSQL,
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS

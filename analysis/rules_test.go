@@ -340,21 +340,3 @@ func TestExplainSaysWhyNotBilled(t *testing.T) {
 	}
 }
 
-// TestMemoryIsBoundedForLoadsOnly: a load streams within a fixed memory
-// limit, and analysis, whose aggregates cannot all spill, lifts it.
-func TestMemoryIsBoundedForLoadsOnly(t *testing.T) {
-	s := openStore(t, ev("EventType", "onUserAdded", "Source", "API", "UserSid", "US1", "Identity", "carol", "DateCreated", "2026-10-01T00:00:00Z"))
-	limit := func() (l string) {
-		if err := s.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&l); err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
-	if l := limit(); l != "953.6 MiB" {
-		t.Errorf("after a load the limit is %s, want 1GB (953.6 MiB)", l)
-	}
-	analyzer(t, s, analysis.DefaultSettings())
-	if l := limit(); l == "953.6 MiB" {
-		t.Errorf("analysis kept the loader's limit %s", l)
-	}
-}

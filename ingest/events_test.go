@@ -163,3 +163,21 @@ func TestLoadEventsRejectsOverlongLinesAndGoesOn(t *testing.T) {
 		t.Fatalf("loaded %d, rejected %v", res.Loaded, res.Rejected)
 	}
 }
+
+// TestLoadPutsTheMemoryLimitBack: a load bounds DuckDB's (global) memory
+// limit while it streams, and must not leave analysis, which runs after it
+// in the same process, with that bound.
+func TestLoadPutsTheMemoryLimitBack(t *testing.T) {
+	s := openTestStore(t)
+	limit := func() (l string) {
+		if err := s.DB.QueryRow(`SELECT current_setting('memory_limit')`).Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	before := limit()
+	load(t, s, webhookMsg)
+	if after := limit(); after != before {
+		t.Errorf("after a load the memory limit is %s, want DuckDB's default %s", after, before)
+	}
+}
