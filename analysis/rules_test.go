@@ -339,4 +339,3 @@ func TestExplainSaysWhyNotBilled(t *testing.T) {
 		}
 	}
 }
-
