@@ -55,7 +55,9 @@ func main() {
 	w("random", "base64url", 40, func(i int) string {
 		return pick("", "tok_")[i%2] + base64.RawURLEncoding.EncodeToString(bytes(16+16*(i%2)))
 	})
-	w("random", "nanoid", 40, func(int) string { return alphabetToken("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", 21) })
+	w("random", "nanoid", 40, func(int) string {
+		return alphabetToken("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", 21)
+	})
 	w("random", "base62", 50, func(i int) string {
 		return pick("", "cus_", "anon.")[i%3] + alphabetToken("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 16+4*(i%5))
 	})
