@@ -1,7 +1,7 @@
 -- Identity hygiene, step 1: every billed subject's months over all the data,
 -- one row per (month, subject), with what it did that month. One-shot
 -- identities and churn need the months before and after the report's range,
--- so this reads the whole ledger, not only the range.
+-- so this reads the whole ledger (ledger_history), not only the range.
 --
 -- The subject key follows the scope, as the MAU figures do: (service, kind,
 -- subject) with service scope, (kind, subject) with account scope.
@@ -20,7 +20,7 @@ WITH subject_month AS (
            bool_and(rule = 'rest.user_write') AS rest_write_only,
            bool_and(rule = 'channel.address_added') AS added_silent,
            bool_or(rule IN ('sdk.message', 'rest.message_author')) AS authored
-    FROM ledger
+    FROM ledger_history
     WHERE $service = '' OR service_sid = $service
     GROUP BY ALL
 )
