@@ -29,11 +29,15 @@ type HygieneOptions struct {
 	OneShotWindow time.Duration
 	// ServiceSID, when not empty, limits the findings to one service.
 	ServiceSID string
+	// ListSubjects lists every billed identity with its verdicts; the
+	// findings alone (a table) do not need the list.
+	ListSubjects bool
 }
 
-// DefaultHygieneOptions are a 24-hour one-shot window over all services.
+// DefaultHygieneOptions are a 24-hour one-shot window over all services,
+// listing every identity.
 func DefaultHygieneOptions() HygieneOptions {
-	return HygieneOptions{OneShotWindow: DefaultOneShotWindow}
+	return HygieneOptions{OneShotWindow: DefaultOneShotWindow, ListSubjects: true}
 }
 
 // maxShapes is how many shapes a month lists, most subjects first.
@@ -44,7 +48,7 @@ const maxShapes = 10
 const maxDuplicateGroups = 100
 
 // Identities computes the identity hygiene findings for every month of r,
-// with every billed identity's shape and verdicts.
+// with every billed identity's shape and verdicts if o.ListSubjects.
 func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOptions) (*Identities, error) {
 	if err := a.selectRange(ctx, r); err != nil {
 		return nil, err
@@ -68,6 +72,9 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 	}
 	for i := range ids.Months {
 		months[ids.Months[i].Month] = &ids.Months[i]
+	}
+	if !o.ListSubjects {
+		return ids, nil
 	}
 	rows, err := a.conn.QueryContext(ctx, `SELECT month, service_sid, subject, shape, random, reason,
 		       one_shot, duplicate_group, status,
@@ -144,7 +151,7 @@ func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
 		return fmt.Errorf("shape identities: %w", err)
 	}
 	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT subject FROM hygiene_history
-		WHERE month_start BETWEEN ? AND ?`, r.From.Start(), r.To.Start())
+		WHERE month_start BETWEEN ? AND ? AND in_service`, r.From.Start(), r.To.Start())
 	if err != nil {
 		return fmt.Errorf("shape identities: %w", err)
 	}
@@ -217,7 +224,7 @@ func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[st
 func (a *Analyzer) hygieneChurned(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
 	rows, err := a.conn.QueryContext(ctx, `SELECT strftime(month_start + INTERVAL 1 MONTH, '%Y-%m'), count(*)
 		FROM hygiene_history
-		WHERE month_start + INTERVAL 1 MONTH BETWEEN ? AND ?
+		WHERE month_start + INTERVAL 1 MONTH BETWEEN ? AND ? AND in_service
 		  AND next_month IS DISTINCT FROM month_start + INTERVAL 1 MONTH
 		GROUP BY 1`, r.From.Start(), r.To.Start())
 	if err != nil {
@@ -300,9 +307,8 @@ func (a *Analyzer) hygieneDuplicates(ctx context.Context, _ MonthRange, index ma
 // hygieneCosts prices the findings at the month's marginal rate and works
 // out the what-if, from the account's MAU of each month.
 func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month,
-		       count(DISTINCT (CASE WHEN ? THEN '' ELSE service_sid END, subject_kind, subject))
-		FROM ledger_range GROUP BY month`, a.settings.Scope == ScopeAccount)
+	rows, err := a.conn.QueryContext(ctx, `SELECT strftime(month_start, '%Y-%m'), count(*)
+		FROM hygiene_history WHERE month_start BETWEEN ? AND ? GROUP BY month_start`, r.From.Start(), r.To.Start())
 	if err != nil {
 		return fmt.Errorf("count active users: %w", err)
 	}

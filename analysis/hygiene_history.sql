@@ -5,7 +5,8 @@
 --
 -- The subject key follows the scope, as the MAU figures do: (service, kind,
 -- subject) with service scope, (kind, subject) with account scope.
--- $service, when not empty, limits the findings to one service.
+-- in_service marks the subjects of the service asked for ($service; all when
+-- empty): the findings are about them, the account's MAU about everyone.
 CREATE OR REPLACE TEMP TABLE hygiene_history AS
 WITH subject_month AS (
     SELECT date_trunc('month', occurred_at)::DATE AS month_start,
@@ -19,17 +20,18 @@ WITH subject_month AS (
            bool_and(rule = 'sdk.connect') AS connect_only,
            bool_and(rule = 'rest.user_write') AS rest_write_only,
            bool_and(rule = 'channel.address_added') AS added_silent,
-           bool_or(rule IN ('sdk.message', 'rest.message_author')) AS authored
+           bool_or(rule IN ('sdk.message', 'rest.message_author')) AS authored,
+           $service = '' OR bool_or(service_sid = $service) AS in_service
     FROM ledger_history
-    WHERE $service = '' OR service_sid = $service
     GROUP BY ALL
 )
 SELECT *,
-       lag(month_start) OVER later AS previous_month,
-       lead(month_start) OVER later AS next_month,
+       lag(month_start) OVER life AS previous_month,
+       lead(month_start) OVER life AS next_month,
        count(*) OVER life AS months_billed,
        max(last_at) OVER life - min(first_at) OVER life AS active_span,
        bool_or(authored) OVER life AS ever_authored
 FROM subject_month
-WINDOW life AS (PARTITION BY key_service, subject_kind, subject),
-       later AS (PARTITION BY key_service, subject_kind, subject ORDER BY month_start)
+-- One window for all (one sort): lag and lead ignore the frame.
+WINDOW life AS (PARTITION BY key_service, subject_kind, subject ORDER BY month_start
+                ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)

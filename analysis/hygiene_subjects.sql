@@ -1,5 +1,5 @@
--- Identity hygiene, step 2: the billed subjects of the report's months with
--- their verdicts. hygiene_shapes holds the shape, random verdict and
+-- Identity hygiene, step 2: the billed subjects of the report's months (of
+-- the service asked for) with their verdicts. hygiene_shapes holds the shape, random verdict and
 -- duplicate key of each subject (computed in Go, see shape.go).
 --
 -- one_shot: an identity billed in exactly one month of the data, all of its
@@ -21,7 +21,7 @@ WITH month_subject AS (
            h.connect_only, h.rest_write_only, h.added_silent
     FROM hygiene_history h
     JOIN hygiene_shapes s USING (subject)
-    WHERE h.month_start BETWEEN $from AND $to
+    WHERE h.month_start BETWEEN $from AND $to AND h.in_service
 )
 SELECT * EXCLUDE (dup_key),
        CASE WHEN count(*) OVER same_key > 1 AND bool_or(subject_kind = 'identity') OVER same_key

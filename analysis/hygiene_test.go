@@ -191,7 +191,7 @@ func TestIdentitiesListEachBilledIdentityWithItsVerdicts(t *testing.T) {
 func TestHygieneOptionsWindowAndService(t *testing.T) {
 	a := hygieneAnalyzer(t)
 	oct := analysis.MonthRange{From: analysis.Month{Year: 2026, Month: 10}, To: analysis.Month{Year: 2026, Month: 10}}
-	ids, err := a.Identities(context.Background(), oct, analysis.HygieneOptions{OneShotWindow: 72 * time.Hour, ServiceSID: "IS1"})
+	ids, err := a.Identities(context.Background(), oct, analysis.HygieneOptions{OneShotWindow: 72 * time.Hour, ServiceSID: "IS1", ListSubjects: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,6 +201,9 @@ func TestHygieneOptionsWindowAndService(t *testing.T) {
 	if h.OneShot != 7 || h.OneShotRandom != 3 || h.ActiveUsers != 14 || h.Identities != 11 ||
 		h.WhatIf.ActiveUsers != 15 || h.WhatIf.ActiveUsersWithout != 12 || h.Avoidable.MarginalRate != 0.5 {
 		t.Errorf("72 h window, IS1 only: %+v", h)
+	}
+	if len(ids.Months[0].Subjects) != 11 {
+		t.Errorf("%d identities listed, want IS1's 11", len(ids.Months[0].Subjects))
 	}
 	for _, s := range ids.Months[0].Subjects {
 		if s.ServiceSID != "IS1" {
@@ -224,6 +227,26 @@ func TestReportCarriesTheHygieneSummary(t *testing.T) {
 	if h.ActiveUsers != rep.Months[0].ActiveUsers || h.OneShotRandom != 2 || h.Duplicates.ExtraUsers != 3 ||
 		h.WhatIf.Cost != rep.Months[0].Cost.Total || h.Avoidable != ids.Months[0].Summary.Avoidable {
 		t.Errorf("report hygiene %+v", h)
+	}
+}
+
+func TestIdentitiesWithoutTheListHaveTheSameFindings(t *testing.T) {
+	a := hygieneAnalyzer(t)
+	listed, err := a.Identities(context.Background(), sepToNov, analysis.DefaultHygieneOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := analysis.DefaultHygieneOptions()
+	o.ListSubjects = false
+	bare, err := a.Identities(context.Background(), sepToNov, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range bare.Months {
+		if len(bare.Months[i].Subjects) != 0 || bare.Months[i].Summary.Churn != listed.Months[i].Summary.Churn ||
+			bare.Months[i].Summary.WhatIf != listed.Months[i].Summary.WhatIf {
+			t.Errorf("%s: %+v\nwith the list: %+v", bare.Months[i].Month, bare.Months[i].Summary, listed.Months[i].Summary)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -42,20 +41,6 @@ const (
 	minRun   = 20 // characters of a base64/base64url token spanning - _ + / =
 )
 
-var (
-	uuidRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
-	// A run of base64 / base64url characters long enough to be a token.
-	runRE = regexp.MustCompile(`[A-Za-z0-9+/_=-]{20,}`)
-	// A lowercase word followed by - or _ at the start or end of a run:
-	// an application's prefix ("session_") or suffix ("-web"), kept literal.
-	runPrefixRE = regexp.MustCompile(`^[A-Za-z]+[-_]`)
-	runSuffixRE = regexp.MustCompile(`[-_][A-Za-z]+$`)
-	emailRE     = regexp.MustCompile(`^[^@\s]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$`)
-	// A phone number in E.164 (with a leading + or 00), optionally after a
-	// channel prefix (whatsapp:, messenger:...), with common formatting.
-	phoneRE = regexp.MustCompile(`^(?:([a-z]+):)?(?:\+|00)[0-9 ().-]{7,20}$`)
-)
-
 // ShapeOf reduces an identity (or an address) to its shape and verdict.
 func ShapeOf(identity string) Shape {
 	s := strings.TrimSpace(identity)
@@ -66,7 +51,7 @@ func ShapeOf(identity string) Shape {
 		}
 		return Shape{p, false, "phone number"}
 	}
-	if emailRE.MatchString(s) {
+	if isEmail(s) {
 		return Shape{phEmail, false, "email address"}
 	}
 	var b strings.Builder
@@ -99,51 +84,157 @@ var randomReasons = []struct{ placeholder, reason string }{
 	{phToken, "high-entropy token"},
 }
 
-// phoneNumber reports whether s is a phone number, with its channel prefix
-// and its digits (without the international prefix + or 00).
+// phoneNumber reports whether s is a phone number in E.164 (a leading + or
+// 00, 8 to 15 digits, spaces, dots, dashes and brackets allowed), optionally
+// after a channel prefix (whatsapp:, messenger:...); with the channel and
+// the digits.
 func phoneNumber(s string) (channel, digits string, ok bool) {
-	m := phoneRE.FindStringSubmatch(s)
-	if m == nil {
-		return "", "", false
+	number := s
+	if i := strings.IndexByte(s, ':'); i > 0 {
+		for j := 0; j < i; j++ {
+			if !isLower(s[j]) {
+				return "", "", false
+			}
+		}
+		channel, number = s[:i], s[i+1:]
 	}
-	number := strings.TrimPrefix(s, m[1]+":")
-	if !strings.HasPrefix(number, "+") {
-		number = strings.TrimPrefix(number, "00")
+	switch {
+	case strings.HasPrefix(number, "+"):
+		number = number[1:]
+	case strings.HasPrefix(number, "00"):
+		number = number[2:]
+	default:
+		return "", "", false
 	}
 	var b strings.Builder
 	for i := 0; i < len(number); i++ {
-		if isDigit(number[i]) {
-			b.WriteByte(number[i])
+		c := number[i]
+		switch {
+		case isDigit(c):
+			b.WriteByte(c)
+		case strings.IndexByte(" ().-", c) < 0:
+			return "", "", false
 		}
 	}
-	return m[1], b.String(), b.Len() >= 8 && b.Len() <= 15
+	return channel, b.String(), b.Len() >= 8 && b.Len() <= 15
+}
+
+// isEmail: one @, a local part without spaces, and a domain of dotted
+// labels (letters, digits, dashes) ending in a label of two letters or more.
+func isEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || strings.ContainsAny(local, " \t") || strings.IndexByte(domain, '.') < 0 {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	for _, l := range labels {
+		if l == "" {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if !isAlnum(l[i]) && l[i] != '-' {
+				return false
+			}
+		}
+	}
+	tld := labels[len(labels)-1]
+	if len(tld) < 2 {
+		return false
+	}
+	for i := 0; i < len(tld); i++ {
+		if !isUpper(tld[i]) && !isLower(tld[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 type shapePart struct{ text, placeholder string }
 
-// splitUUIDs cuts s around its UUIDs, which are placeholders already.
+// splitUUIDs cuts s around its UUIDs (8-4-4-4-12 hex digits, any
+// version), which are placeholders already.
 func splitUUIDs(s string) []shapePart {
 	var parts []shapePart
 	last := 0
-	for _, m := range uuidRE.FindAllStringIndex(s, -1) {
-		parts = append(parts, shapePart{s[last:m[0]], ""}, shapePart{"", phUUID})
-		last = m[1]
+	for i := 0; i+36 <= len(s); i++ {
+		if isUUID(s[i : i+36]) {
+			parts = append(parts, shapePart{s[last:i], ""}, shapePart{"", phUUID})
+			i += 35
+			last = i + 1
+		}
 	}
 	return append(parts, shapePart{s[last:], ""})
 }
 
-// shapeRuns replaces the long base64-alphabet runs of s that are random
-// tokens, then shapes the segments between delimiters.
+func isUUID(t string) bool {
+	for i := 0; i < 36; i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if t[i] != '-' {
+				return false
+			}
+		default:
+			if !isHexDigit(t[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHexDigit(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// isRunByte: the base64 and base64url alphabets with padding.
+func isRunByte(c byte) bool { return isAlnum(c) || strings.IndexByte("+/_=-", c) >= 0 }
+
+// shapeRuns replaces the runs of base64-alphabet characters (minRun or
+// longer) of s that are random tokens, then shapes the segments between
+// delimiters.
 func shapeRuns(s string) string {
 	var b strings.Builder
 	last := 0
-	for _, m := range runRE.FindAllStringIndex(s, -1) {
-		b.WriteString(shapeSegments(s[last:m[0]]))
-		b.WriteString(shapeRun(s[m[0]:m[1]]))
-		last = m[1]
+	for i := 0; i < len(s); {
+		if !isRunByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isRunByte(s[j]) {
+			j++
+		}
+		if j-i >= minRun {
+			b.WriteString(shapeSegments(s[last:i]))
+			b.WriteString(shapeRun(s[i:j]))
+			last = j
+		}
+		i = j
 	}
 	b.WriteString(shapeSegments(s[last:]))
 	return b.String()
+}
+
+// wordPrefix is the length of a leading word and its - or _ ("session_"),
+// or 0; wordSuffix the same at the end ("-web").
+func wordPrefix(s string) int {
+	i := 0
+	for i < len(s) && (isUpper(s[i]) || isLower(s[i])) {
+		i++
+	}
+	if i > 0 && i < len(s) && (s[i] == '-' || s[i] == '_') {
+		return i + 1
+	}
+	return 0
+}
+
+func wordSuffix(s string) int {
+	i := len(s)
+	for i > 0 && (isUpper(s[i-1]) || isLower(s[i-1])) {
+		i--
+	}
+	if i < len(s) && i > 0 && (s[i-1] == '-' || s[i-1] == '_') {
+		return len(s) - i + 1
+	}
+	return 0
 }
 
 // shapeRun shapes one run of base64-alphabet characters: a literal word
@@ -151,12 +242,12 @@ func shapeRuns(s string) string {
 func shapeRun(run string) string {
 	prefix, core, suffix := "", run, ""
 	for {
-		if p := runPrefixRE.FindString(core); p != "" && len(core)-len(p) >= minRun && tokenPlaceholder(core[len(p):], true) != "" {
-			prefix, core = prefix+p, core[len(p):]
+		if n := wordPrefix(core); n > 0 && len(core)-n >= minRun && tokenPlaceholder(core[n:], true) != "" {
+			prefix, core = prefix+core[:n], core[n:]
 			continue
 		}
-		if sfx := runSuffixRE.FindString(core); sfx != "" && len(core)-len(sfx) >= minRun && tokenPlaceholder(core[:len(core)-len(sfx)], true) != "" {
-			core, suffix = core[:len(core)-len(sfx)], sfx+suffix
+		if n := wordSuffix(core); n > 0 && len(core)-n >= minRun && tokenPlaceholder(core[:len(core)-n], true) != "" {
+			core, suffix = core[:len(core)-n], core[len(core)-n:]+suffix
 			continue
 		}
 		break
@@ -338,7 +429,7 @@ func DuplicateKey(subject string) string {
 		return "+" + digits
 	}
 	s = strings.ToLower(s)
-	if emailRE.MatchString(s) {
+	if isEmail(s) {
 		local, domain, _ := strings.Cut(s, "@")
 		local, _, _ = strings.Cut(local, "+")
 		return local + "@" + domain

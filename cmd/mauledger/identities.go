@@ -79,7 +79,8 @@ func (o *identitiesOptions) run(ctx context.Context) error {
 		return fail.Usagef("identities writes table, csv or json; the XLSX report (report --out FILE.xlsx) has the hygiene sheets")
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
-		ids, err := a.Identities(ctx, r, analysis.HygieneOptions{OneShotWindow: o.Window, ServiceSID: o.Service})
+		ids, err := a.Identities(ctx, r, analysis.HygieneOptions{
+			OneShotWindow: o.Window, ServiceSID: o.Service, ListSubjects: format != reports.Table})
 		if err != nil {
 			return err
 		}
