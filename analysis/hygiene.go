@@ -73,16 +73,23 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 	for i := range ids.Months {
 		months[ids.Months[i].Month] = &ids.Months[i]
 	}
-	if !o.ListSubjects {
-		return ids, nil
+	if o.ListSubjects {
+		if err := a.listSubjects(ctx, months); err != nil {
+			return nil, err
+		}
 	}
+	return ids, nil
+}
+
+// listSubjects adds every billed identity of hygiene_subjects to its month.
+func (a *Analyzer) listSubjects(ctx context.Context, months map[string]*IdentityMonth) error {
 	rows, err := a.conn.QueryContext(ctx, `SELECT month, service_sid, subject, shape, random, reason,
 		       one_shot, duplicate_group, status,
 		       CASE WHEN connect_only THEN 'connect_only' WHEN rest_write_only THEN 'rest_write_only' ELSE '' END
 		FROM hygiene_subjects WHERE subject_kind = 'identity'
 		ORDER BY month, service_sid, subject`)
 	if err != nil {
-		return nil, fmt.Errorf("list identities: %w", err)
+		return fmt.Errorf("list identities: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -92,11 +99,11 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 		)
 		if err := rows.Scan(&month, &s.ServiceSID, &s.Identity, &s.Pattern, &s.Random, &s.Reason,
 			&s.OneShot, &s.DuplicateGroup, &s.Status, &s.Avoidable); err != nil {
-			return nil, err
+			return err
 		}
 		months[month].Subjects = append(months[month].Subjects, s)
 	}
-	return ids, rows.Err()
+	return rows.Err()
 }
 
 // hygiene computes the findings of each month of r, in order, over the
