@@ -62,6 +62,10 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 			return nil, fmt.Errorf("prepare ledger: %w", err)
 		}
 	}
+	if err := registerShapeFunctions(conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	return a, nil
 }
 

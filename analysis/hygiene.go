@@ -150,45 +150,82 @@ func (a *Analyzer) buildHygiene(ctx context.Context, r MonthRange, o HygieneOpti
 	return nil
 }
 
-// classifySubjects shapes each distinct subject of the range once, in Go,
-// and appends the results to the temporary table hygiene_shapes.
+// classifySubjects shapes each distinct subject of the range once, into
+// hygiene_shapes: DuckDB calls patternOf and DuplicateKey (registered as
+// mauledger_shape and mauledger_duplicate_key) on its own threads. The
+// verdict depends on the pattern alone, so Go judges the few distinct
+// patterns into hygiene_verdicts.
 func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
-	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_shapes (
-		subject VARCHAR, shape VARCHAR, random BOOLEAN, reason VARCHAR, dup_key VARCHAR)`); err != nil {
+	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_shapes AS
+		SELECT subject, mauledger_shape(subject) AS shape, mauledger_duplicate_key(subject) AS dup_key
+		FROM (SELECT DISTINCT subject FROM hygiene_history
+		      WHERE month_start BETWEEN ? AND ? AND in_service)`, r.From.Start(), r.To.Start()); err != nil {
 		return fmt.Errorf("shape identities: %w", err)
 	}
-	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT subject FROM hygiene_history
-		WHERE month_start BETWEEN ? AND ? AND in_service`, r.From.Start(), r.To.Start())
+	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT shape FROM hygiene_shapes`)
 	if err != nil {
-		return fmt.Errorf("shape identities: %w", err)
+		return fmt.Errorf("judge shapes: %w", err)
 	}
-	var subjects []string
+	var patterns []string
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var p string
+		if err := rows.Scan(&p); err != nil {
 			rows.Close()
 			return err
 		}
-		subjects = append(subjects, s)
+		patterns = append(patterns, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("shape identities: %w", err)
+		return fmt.Errorf("judge shapes: %w", err)
+	}
+	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_verdicts (
+		shape VARCHAR, random BOOLEAN, reason VARCHAR)`); err != nil {
+		return fmt.Errorf("judge shapes: %w", err)
 	}
 	return a.conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "hygiene_shapes")
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "hygiene_verdicts")
 		if err != nil {
-			return fmt.Errorf("shape identities: %w", err)
+			return fmt.Errorf("judge shapes: %w", err)
 		}
-		for _, s := range subjects {
-			sh := ShapeOf(s)
-			if err := app.AppendRow(s, sh.Pattern, sh.Random, sh.Reason, DuplicateKey(s)); err != nil {
+		for _, p := range patterns {
+			random, reason := verdict(p)
+			if err := app.AppendRow(p, random, reason); err != nil {
 				app.Close()
-				return fmt.Errorf("shape identities: %w", err)
+				return fmt.Errorf("judge shapes: %w", err)
 			}
 		}
 		return app.Close()
 	})
+}
+
+// registerShapeFunctions makes patternOf and DuplicateKey callable from SQL
+// on conn, as mauledger_shape(VARCHAR) and mauledger_duplicate_key(VARCHAR).
+func registerShapeFunctions(conn *sql.Conn) error {
+	for name, f := range map[string]stringFunction{
+		"mauledger_shape":         patternOf,
+		"mauledger_duplicate_key": DuplicateKey,
+	} {
+		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// stringFunction is a Go string function as a DuckDB scalar function of
+// one VARCHAR (NULL in, NULL out).
+type stringFunction func(string) string
+
+func (f stringFunction) Config() duckdb.ScalarFuncConfig {
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR) // cannot fail for a primitive type
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar}, ResultTypeInfo: varchar}
+}
+
+func (f stringFunction) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		return f(values[0].(string)), nil
+	}}
 }
 
 func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {

@@ -12,7 +12,7 @@ CREATE OR REPLACE TEMP TABLE hygiene_subjects AS
 WITH month_subject AS (
     SELECT strftime(h.month_start, '%Y-%m') AS month,
            h.key_service, h.service_sid, h.subject_kind, h.subject,
-           s.shape, s.random, s.reason, s.dup_key,
+           s.shape, v.random, v.reason, s.dup_key,
            h.subject_kind = 'identity' AND h.months_billed = 1
                AND h.active_span <= to_microseconds($window_us) AND NOT h.ever_authored AS one_shot,
            CASE WHEN h.previous_month IS NULL THEN 'new'
@@ -21,6 +21,7 @@ WITH month_subject AS (
            h.connect_only, h.rest_write_only, h.added_silent
     FROM hygiene_history h
     JOIN hygiene_shapes s USING (subject)
+    JOIN hygiene_verdicts v USING (shape)
     WHERE h.month_start BETWEEN $from AND $to AND h.in_service
 )
 SELECT * EXCLUDE (dup_key),

@@ -267,3 +267,14 @@ func TestHygieneWithAccountScopeCountsAnIdentityOnce(t *testing.T) {
 		t.Errorf("account scope: %+v", m)
 	}
 }
+
+func TestTwoAnalyzersOnOneDatabase(t *testing.T) {
+	s := openStore(t, hygieneEvents...)
+	oct := analysis.MonthRange{From: analysis.Month{Year: 2026, Month: 10}, To: analysis.Month{Year: 2026, Month: 10}}
+	for range 2 {
+		ids, err := analyzer(t, s, analysis.DefaultSettings()).Identities(context.Background(), oct, analysis.DefaultHygieneOptions())
+		if err != nil || ids.Months[0].Summary.RandomIdentities != 5 {
+			t.Fatalf("%v, %+v", err, ids)
+		}
+	}
+}

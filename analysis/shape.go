@@ -43,16 +43,22 @@ const (
 
 // ShapeOf reduces an identity (or an address) to its shape and verdict.
 func ShapeOf(identity string) Shape {
+	pattern := patternOf(identity)
+	random, reason := verdict(pattern)
+	return Shape{pattern, random, reason}
+}
+
+// patternOf is an identity's shape pattern, e.g. guest-{uuid}.
+func patternOf(identity string) string {
 	s := strings.TrimSpace(identity)
 	if channel, _, ok := phoneNumber(s); ok {
-		p := phE164
 		if channel != "" {
-			p = channel + ":" + p
+			return channel + ":" + phE164
 		}
-		return Shape{p, false, "phone number"}
+		return phE164
 	}
 	if isEmail(s) {
-		return Shape{phEmail, false, "email address"}
+		return phEmail
 	}
 	var b strings.Builder
 	for _, part := range splitUUIDs(s) {
@@ -63,15 +69,32 @@ func ShapeOf(identity string) Shape {
 		b.WriteString(shapeRuns(part.text))
 	}
 	pattern := b.String()
+	if _, reason := verdict(pattern); reason == reasonName {
+		return phName // no placeholder: only words, which are the person's
+	}
+	return pattern
+}
+
+const reasonName = "plain name"
+
+// verdict says whether a shape pattern is random, and why: it depends on the
+// pattern alone, so the analysis can judge a few distinct patterns rather
+// than every identity.
+func verdict(pattern string) (random bool, reason string) {
 	for _, r := range randomReasons {
 		if strings.Contains(pattern, r.placeholder) {
-			return Shape{pattern, true, r.reason}
+			return true, r.reason
 		}
 	}
-	if strings.Contains(pattern, phInt) {
-		return Shape{pattern, false, "numeric id"}
+	switch {
+	case strings.Contains(pattern, phE164):
+		return false, "phone number"
+	case pattern == phEmail:
+		return false, "email address"
+	case strings.Contains(pattern, phInt):
+		return false, "numeric id"
 	}
-	return Shape{phName, false, "plain name"}
+	return false, reasonName
 }
 
 // randomReasons names each random placeholder, in the order a verdict
