@@ -23,6 +23,9 @@ func TestRandomVerdictOnTheLabelledSet(t *testing.T) {
 	for sc.Scan() {
 		label, rest, _ := strings.Cut(sc.Text(), "\t")
 		category, identity, _ := strings.Cut(rest, "\t")
+		if seen[identity] {
+			t.Fatalf("%q is in the set twice", identity)
+		}
 		seen[identity] = true
 		got := ShapeOf(identity)
 		switch want := label == "random"; {

@@ -22,9 +22,13 @@ import (
 var rng = rand.New(rand.NewPCG(5, 2026))
 
 func main() {
+	seen := map[string]bool{}
 	w := func(label, category string, n int, make func(i int) string) {
 		for i := range n {
-			fmt.Fprintf(os.Stdout, "%s\t%s\t%s\n", label, category, make(i))
+			if id := make(i); !seen[id] { // names and words repeat: keep each identity once
+				seen[id] = true
+				fmt.Fprintf(os.Stdout, "%s\t%s\t%s\n", label, category, id)
+			}
 		}
 	}
 	fmt.Println("label\tcategory\tidentity")
