@@ -1,6 +1,7 @@
 -- Identity hygiene, step 2: the billed subjects of the report's months (of
--- the service asked for) with their verdicts. hygiene_shapes holds the shape, random verdict and
--- duplicate key of each subject (computed in Go, see shape.go).
+-- the service asked for) with their verdicts. hygiene_shapes holds the shape
+-- and duplicate key of each subject, hygiene_verdicts the verdict of each
+-- shape (see classifySubjects and shape.go).
 --
 -- one_shot: an identity billed in exactly one month of the data, all of its
 --   activity within $window_us microseconds, never the author of a message.
