@@ -29,14 +29,15 @@ const (
 	phEmail = "{email}"
 	phE164  = "{e164}"
 	phName  = "{name}"
-	// phHex is "{hex" + length + "}", e.g. {hex32}.
+	// phHexPrefix starts a hex token's placeholder, which ends with its
+	// length: {hex32}.
 	phHexPrefix = "{hex"
 )
 
 // Thresholds of the random verdict. A generated token shorter than these
 // cannot be told from a short handle ("x7kp2") and is taken as stable.
 const (
-	minHex   = 8  // hex digits, with at least one digit and one letter
+	minHex   = 8  // hex digits, letters and digits alternating at least twice
 	minToken = 12 // characters of a base62/base36 token within one segment
 	minRun   = 20 // characters of a base64/base64url token spanning - _ + / =
 )
