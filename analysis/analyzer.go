@@ -58,6 +58,10 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 			return nil, fmt.Errorf("prepare ledger: %w", err)
 		}
 	}
+	if err := registerShapeFunctions(conn); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -99,18 +103,25 @@ func (a *Analyzer) About() About {
 	}
 }
 
-// selectRange materialises the ledger rows of a range of months once:
-// range_all with the data-quality rows, ledger_range the billable ones.
+// selectRange materialises the whole ledger once, then the rows of a range
+// of months: ledger_rows and the billable ledger_history hold every month,
+// range_all the range's rows with the data-quality ones, ledger_range the
+// billable ones. Rows are deduplicated across all time, so a month of the
+// ledger costs nearly as much to compute as all of it, and the identity
+// hygiene findings need every month anyway.
 func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
 	stmts := []string{
+		`CREATE OR REPLACE TEMP TABLE ledger_rows AS SELECT * FROM ledger_all`,
+		`CREATE OR REPLACE TEMP VIEW ledger_history AS
+		 SELECT * FROM ledger_rows WHERE family <> 'quality'` + a.evidenceFilter(),
 		`CREATE OR REPLACE TEMP TABLE range_all AS
-		 SELECT * FROM ledger_all WHERE occurred_at >= $1 AND occurred_at < $2`,
+		 SELECT * FROM ledger_rows WHERE occurred_at >= $1 AND occurred_at < $2`,
 		`CREATE OR REPLACE TEMP VIEW ledger_range AS
 		 SELECT * FROM range_all WHERE family <> 'quality'` + a.evidenceFilter(),
 	}
 	for i, q := range stmts {
 		var args []any
-		if i == 0 {
+		if i == 2 {
 			args = []any{r.From.Start(), r.To.End()}
 		}
 		if _, err := a.conn.ExecContext(ctx, q, args...); err != nil {

@@ -126,7 +126,7 @@ func (t PriceTable) Cost(mau int) Cost {
 				units = b.To - b.From + 1
 			}
 		}
-		micros := int64(units) * int64(math.Round(b.Rate*microsPerUnit))
+		micros := micros(units, b.Rate)
 		total += micros
 		bc := BandCost{From: b.From, Units: units, Rate: b.Rate, Amount: float64(micros) / microsPerUnit}
 		if b.To != 0 {
@@ -140,4 +140,25 @@ func (t PriceTable) Cost(mau int) Cost {
 	}
 	c.Total = float64(total) / microsPerUnit
 	return c
+}
+
+// MarginalRate is the rate of the band the account's mau-th user falls in:
+// what one user more or fewer changes the month's bill by. With no users
+// it is the first band's rate.
+func (t PriceTable) MarginalRate(mau int) float64 {
+	for _, b := range t.Bands {
+		if b.To == 0 || mau <= b.To {
+			return b.Rate
+		}
+	}
+	return 0
+}
+
+// AtRate prices n users at one rate, exact to the millionth as Cost is.
+func AtRate(n int, rate float64) float64 {
+	return float64(micros(n, rate)) / microsPerUnit
+}
+
+func micros(units int, rate float64) int64 {
+	return int64(units) * int64(math.Round(rate*microsPerUnit))
 }

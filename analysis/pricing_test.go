@@ -95,3 +95,15 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+func TestMarginalRateIsTheRateOfTheBandTheMonthEndsIn(t *testing.T) {
+	p := DefaultPrices()
+	for mau, want := range map[int]float64{0: 0, 200: 0, 201: 0.05, 5000: 0.05, 5001: 0.0475, 20000: 0.045, 1_000_000: 0.045} {
+		if got := p.MarginalRate(mau); got != want {
+			t.Errorf("MarginalRate(%d) = %v, want %v", mau, got, want)
+		}
+	}
+	if got := AtRate(3, 0.0475); got != 0.1425 {
+		t.Errorf("AtRate(3, 0.0475) = %v, want 0.1425", got)
+	}
+}

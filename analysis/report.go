@@ -85,8 +85,13 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange) (*Report, error) {
 			return nil, err
 		}
 	}
+	hygiene, err := a.hygiene(ctx, r, DefaultHygieneOptions())
+	if err != nil {
+		return nil, err
+	}
 	for i := range rep.Months {
 		m := &rep.Months[i]
+		m.Hygiene = hygiene[i]
 		m.Cost = a.settings.Prices.Cost(m.ActiveUsers)
 		slices.SortFunc(m.Services, func(x, y ServiceFigures) int {
 			if x.ActiveUsers != y.ActiveUsers {

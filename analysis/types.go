@@ -99,6 +99,9 @@ type MonthReport struct {
 	// removed participants, so the figures are a lower bound.
 	Complete    bool        `json:"complete"`
 	DataQuality DataQuality `json:"data_quality"`
+	// Hygiene is the month's identity hygiene summary (random shapes,
+	// one-shot identities, duplicates, churn, avoidable activity).
+	Hygiene Hygiene `json:"hygiene"`
 	// Billed lists every billed subject with its first qualifying activity
 	// of the month. The XLSX shows it; the JSON and CSV reports leave it out
 	// to stay small (explain gives one subject's full story).
@@ -173,4 +176,147 @@ type SubjectInService struct {
 	// NotBilled says, for a subject seen but not billed, what was seen
 	// instead (e.g. "only received 3 outbound messages").
 	NotBilled []string `json:"not_billed,omitempty"`
+}
+
+// IdentitiesSchema names the JSON format of `mauledger identities`.
+const IdentitiesSchema = "mauledger.identities/v1"
+
+// Identities is the result of `mauledger identities`: per month, the
+// identity hygiene findings and every billed identity with its shape.
+type Identities struct {
+	Schema      string    `json:"schema"`
+	GeneratedAt time.Time `json:"generated_at"`
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	// ServiceSID is the service the findings are limited to; "" for all.
+	ServiceSID string `json:"service_sid"`
+	// OneShotWindow is the span all of a one-shot identity's activity fits in.
+	OneShotWindow string          `json:"one_shot_window"`
+	About         About           `json:"about"`
+	Months        []IdentityMonth `json:"months"`
+}
+
+// IdentityMonth is one month of the identities report.
+type IdentityMonth struct {
+	Month    string            `json:"month"`
+	Summary  Hygiene           `json:"summary"`
+	Subjects []IdentitySubject `json:"subjects"`
+}
+
+// IdentitySubject is one billed identity of a month and what hygiene says of it.
+type IdentitySubject struct {
+	ServiceSID string `json:"service_sid"`
+	Identity   string `json:"identity"`
+	Shape
+	// OneShot: billed in exactly one month of the data, all its activity
+	// within the one-shot window, never the author of a message.
+	OneShot bool `json:"one_shot"`
+	// DuplicateGroup is the key this identity shares with other billed
+	// subjects of the month (see DuplicateKey), or nil.
+	DuplicateGroup *string `json:"duplicate_group"`
+	// Status is new (never billed before), returning (billed last month)
+	// or reactivated (billed before, but not last month).
+	Status string `json:"status"`
+	// Avoidable is connect_only or rest_write_only when the identity is
+	// billable only through that activity, else "".
+	Avoidable string `json:"avoidable"`
+}
+
+// Hygiene is a month's identity hygiene findings, with what they cost.
+// Counts are over the billed subjects in the findings' scope (the account,
+// or the service asked for); rates and costs use the account's month.
+type Hygiene struct {
+	ActiveUsers      int `json:"active_users"`
+	Identities       int `json:"identities"`
+	RandomIdentities int `json:"random_identities"`
+	OneShot          int `json:"one_shot"`
+	OneShotRandom    int `json:"one_shot_random"`
+	// Shapes are the most common identity shapes, most subjects first.
+	Shapes     []ShapeFigures `json:"shapes"`
+	Churn      Churn          `json:"churn"`
+	Duplicates Duplicates     `json:"duplicates"`
+	Avoidable  Avoidable      `json:"avoidable"`
+	WhatIf     WhatIf         `json:"what_if"`
+}
+
+// ShapeFigures are the billed identities of one shape in a month.
+type ShapeFigures struct {
+	Shape
+	Subjects int `json:"subjects"`
+	// Share is Subjects over the month's active users.
+	Share   float64 `json:"share"`
+	Example string  `json:"example"`
+	// New counts the identities of the shape billed for the first time;
+	// ChurnRate is New over the month's active users.
+	New       int     `json:"new"`
+	ChurnRate float64 `json:"churn_rate"`
+}
+
+// Churn says where a month's billed subjects come from and who left.
+type Churn struct {
+	New         int `json:"new"`
+	Returning   int `json:"returning"`
+	Reactivated int `json:"reactivated"`
+	// Churned were billed the month before and not in this one.
+	Churned int `json:"churned"`
+	// NewRandom counts new identities of a random shape; RandomChurnRate
+	// is NewRandom over the month's active users.
+	NewRandom       int     `json:"new_random"`
+	RandomChurnRate float64 `json:"random_churn_rate"`
+}
+
+// Duplicates are billed subjects that are one person written two ways.
+type Duplicates struct {
+	GroupCount int `json:"group_count"`
+	// ExtraUsers is what the groups add to the bill: members minus one each.
+	ExtraUsers int     `json:"extra_users"`
+	Cost       float64 `json:"cost"`
+	// Groups lists up to 100 groups, largest first.
+	Groups []DuplicateGroup `json:"groups"`
+}
+
+// DuplicateGroup is the subjects of a month sharing one DuplicateKey.
+type DuplicateGroup struct {
+	Key        string            `json:"key"`
+	ServiceSID string            `json:"service_sid"`
+	Members    []DuplicateMember `json:"members"`
+	ExtraUsers int               `json:"extra_users"`
+}
+
+// DuplicateMember is one subject of a duplicate group.
+type DuplicateMember struct {
+	Kind    string `json:"subject_kind"`
+	Subject string `json:"subject"`
+}
+
+// Avoidable is activity that makes subjects billable without giving them
+// anything, priced at the month's marginal rate (the rate of the band the
+// account's MAU ends in): what one user fewer would save.
+type Avoidable struct {
+	Currency     string  `json:"currency"`
+	MarginalRate float64 `json:"marginal_rate"`
+	// ConnectOnly identities only connected a client.
+	ConnectOnly AvoidableFigure `json:"connect_only"`
+	// RESTWriteOnly identities are billed only because the backend
+	// created or updated their User record.
+	RESTWriteOnly AvoidableFigure `json:"rest_write_only"`
+	// SilentAddresses were added to a conversation and sent nothing.
+	SilentAddresses AvoidableFigure `json:"silent_addresses"`
+	Cost            float64         `json:"cost"`
+}
+
+// AvoidableFigure counts subjects and prices them at the marginal rate.
+type AvoidableFigure struct {
+	Subjects int     `json:"subjects"`
+	Cost     float64 `json:"cost"`
+}
+
+// WhatIf is the account's month had no one-shot random identity been created.
+type WhatIf struct {
+	OneShotRandom      int     `json:"one_shot_random"`
+	ActiveUsers        int     `json:"active_users"`
+	Cost               float64 `json:"cost"`
+	ActiveUsersWithout int     `json:"active_users_without"`
+	CostWithout        float64 `json:"cost_without"`
+	Saving             float64 `json:"saving"`
 }

@@ -16,7 +16,12 @@ const (
 	service2 = "IS00000000000000000000000000000002"
 )
 
-var rawSubjects = []string{alice, bob, phone, ghost}
+// aliceAgain is alice written another way: her duplicate.
+const aliceAgain = "Alice@Example.com"
+
+const guest = "guest-0f8fad5b-d9cb-469f-a165-70867728950e"
+
+var rawSubjects = []string{alice, bob, phone, ghost, aliceAgain, guest}
 
 func redactForTest(s string) string { return "[redacted]" }
 
@@ -88,6 +93,7 @@ func testReport() *analysis.Report {
 					SystemMessages: 3, UnknownAuthorMessages: 2,
 					UnknownAuthors: []string{ghost},
 				},
+				Hygiene: testHygiene(),
 				Billed: []analysis.BilledSubject{
 					{ServiceSID: service1, Kind: "identity", Subject: alice, Activities: 12,
 						First: analysis.Activity{
@@ -143,6 +149,60 @@ func testReport() *analysis.Report {
 				},
 			},
 		},
+	}
+}
+
+// testHygiene is September's identity hygiene: guests churning, alice
+// billed twice, back-office REST writes.
+func testHygiene() analysis.Hygiene {
+	return analysis.Hygiene{
+		ActiveUsers: 5240, Identities: 5200, RandomIdentities: 3000, OneShot: 2100, OneShotRandom: 2000,
+		Shapes: []analysis.ShapeFigures{
+			{Shape: analysis.Shape{Pattern: "guest-{uuid}", Random: true, Reason: "UUID"},
+				Subjects: 3000, Share: 0.5725, Example: guest, New: 2900, ChurnRate: 0.5534},
+			{Shape: analysis.Shape{Pattern: "{email}", Reason: "email address"},
+				Subjects: 2000, Share: 0.3817, Example: alice, New: 100, ChurnRate: 0.0191},
+			{Shape: analysis.Shape{Pattern: "bob-{int}", Reason: "numeric id"},
+				Subjects: 200, Share: 0.0382, Example: bob, New: 100, ChurnRate: 0.0191},
+		},
+		Churn: analysis.Churn{New: 3100, Returning: 2000, Reactivated: 140, Churned: 2500, NewRandom: 2900, RandomChurnRate: 0.5534},
+		Duplicates: analysis.Duplicates{GroupCount: 1, ExtraUsers: 1, Cost: 0.0475, Groups: []analysis.DuplicateGroup{
+			{Key: alice, ServiceSID: service1, ExtraUsers: 1, Members: []analysis.DuplicateMember{
+				{Kind: "identity", Subject: aliceAgain}, {Kind: "identity", Subject: alice},
+			}},
+		}},
+		Avoidable: analysis.Avoidable{
+			Currency: "USD", MarginalRate: 0.0475,
+			ConnectOnly:     analysis.AvoidableFigure{Subjects: 100, Cost: 4.75},
+			RESTWriteOnly:   analysis.AvoidableFigure{Subjects: 1500, Cost: 71.25},
+			SilentAddresses: analysis.AvoidableFigure{Subjects: 40, Cost: 1.9},
+			Cost:            77.9,
+		},
+		WhatIf: analysis.WhatIf{OneShotRandom: 2000, ActiveUsers: 5240, Cost: 251.4,
+			ActiveUsersWithout: 3240, CostWithout: 152, Saving: 99.4},
+	}
+}
+
+// testIdentities is September's identities result: the hygiene above and
+// three of its identities.
+func testIdentities() *analysis.Identities {
+	r := testReport()
+	key := alice
+	return &analysis.Identities{
+		Schema: analysis.IdentitiesSchema, GeneratedAt: r.GeneratedAt, From: "2026-09", To: "2026-09",
+		OneShotWindow: "24h0m0s", About: r.About,
+		Months: []analysis.IdentityMonth{{
+			Month:   "2026-09",
+			Summary: testHygiene(),
+			Subjects: []analysis.IdentitySubject{
+				{ServiceSID: service1, Identity: aliceAgain, Shape: analysis.Shape{Pattern: "{email}", Reason: "email address"},
+					OneShot: true, DuplicateGroup: &key, Status: "new", Avoidable: "connect_only"},
+				{ServiceSID: service1, Identity: bob, Shape: analysis.Shape{Pattern: "bob-{int}", Reason: "numeric id"},
+					Status: "returning", Avoidable: "rest_write_only"},
+				{ServiceSID: service2, Identity: guest, Shape: analysis.Shape{Pattern: "guest-{uuid}", Random: true, Reason: "UUID"},
+					OneShot: true, Status: "new"},
+			},
+		}},
 	}
 }
 

@@ -38,6 +38,7 @@ func normaliseReport(r *analysis.Report) *analysis.Report {
 		m.Services = services
 		m.Cost.Bands = nonNil(m.Cost.Bands)
 		m.DataQuality.UnknownAuthors = nonNil(m.DataQuality.UnknownAuthors)
+		m.Hygiene = normaliseHygiene(m.Hygiene)
 		c.Months[i] = m
 	}
 	return &c

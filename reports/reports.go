@@ -125,6 +125,7 @@ func redactReport(r *analysis.Report, redact func(string) string) *analysis.Repo
 	c.Months = make([]analysis.MonthReport, len(r.Months))
 	for i, m := range r.Months {
 		m.DataQuality.UnknownAuthors = redactAll(m.DataQuality.UnknownAuthors, redact)
+		m.Hygiene = redactHygiene(m.Hygiene, redact)
 		if m.Billed != nil {
 			billed := make([]analysis.BilledSubject, len(m.Billed))
 			for j, b := range m.Billed {

@@ -185,6 +185,7 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 		outputs["report "+string(f)] = writeReport(t, r, opts(f))
 		e := testExplanation()
 		outputs["explain "+string(f)] = writeExplanation(t, e, opts(f))
+		outputs["identities "+string(f)] = writeIdentities(t, testIdentities(), opts(f))
 	}
 	outputs["report xlsx"] = xlsxText(t, writeReport(t, testReport(), opts(XLSX)))
 
@@ -192,6 +193,14 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 	plain := xlsxText(t, writeReport(t, testReport(), Options{Format: XLSX}))
 	plain = append(plain, writeReport(t, testReport(), Options{Format: JSON})...)
 	plain = append(plain, writeExplanation(t, testExplanation(), Options{Format: CSV})...)
+	for _, f := range []Format{Table, CSV, JSON} {
+		ids := writeIdentities(t, testIdentities(), Options{Format: f})
+		for _, s := range []string{aliceAgain, bob, guest} {
+			if !bytes.Contains(ids, []byte(s)) {
+				t.Errorf("unredacted identities %s lacks %q: the fixture no longer tests redaction", f, s)
+			}
+		}
+	}
 	for _, s := range rawSubjects {
 		if !bytes.Contains(plain, []byte(s)) {
 			t.Errorf("unredacted outputs lack %q: the fixture no longer tests redaction", s)
@@ -205,7 +214,8 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"report table", "report json", "report xlsx", "explain table", "explain json", "explain csv"} {
+	for _, name := range []string{"report table", "report json", "report xlsx", "explain table", "explain json", "explain csv",
+		"identities table", "identities csv", "identities json"} {
 		if !bytes.Contains(outputs[name], []byte("[redacted]")) {
 			t.Errorf("%s shows no redacted subject", name)
 		}
@@ -297,7 +307,7 @@ func TestXLSXReport(t *testing.T) {
 	}
 	defer f.Close()
 
-	if got, want := f.GetSheetList(), []string{"Summary", "Monthly", "Active users", "About"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "About"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
 

@@ -110,7 +110,14 @@ func writeMonthTable(p *printer, m analysis.MonthReport) {
 	writeCostTable(p, m.Cost)
 
 	p.line("")
-	dq := m.DataQuality
+	writeDataQualityTable(p, m.DataQuality)
+
+	p.line("")
+	p.line("identity hygiene (mauledger identities tells more)")
+	writeHygieneTable(p, m.Hygiene)
+}
+
+func writeDataQualityTable(p *printer, dq analysis.DataQuality) {
 	if dq.SystemMessages == 0 && dq.UnknownAuthorMessages == 0 && len(dq.UnknownAuthors) == 0 {
 		p.line("data quality: no system or unknown-author messages")
 		return

@@ -28,6 +28,9 @@ var reportSheets = []workbookSheet{
 	{"Summary", writeSummarySheet},
 	{"Monthly", writeMonthlySheet},
 	{"Active users", writeActiveUsersSheet},
+	{"Hygiene", writeHygieneSheet},
+	{"Identity shapes", writeShapesSheet},
+	{"Duplicates", writeDuplicatesSheet},
 	{"About", writeAboutSheet},
 }
 
@@ -228,6 +231,11 @@ func (s *sheet) count(n int) excelize.Cell {
 	return excelize.Cell{StyleID: s.styles.count, Value: n}
 }
 
+// share is a fraction shown as a percentage with one decimal.
+func (s *sheet) share(v float64) excelize.Cell {
+	return excelize.Cell{StyleID: s.styles.percent, Value: v}
+}
+
 func (s *sheet) money(v float64, currency string) (excelize.Cell, error) {
 	id, err := s.styles.money(currency)
 	return excelize.Cell{StyleID: id, Value: v}, err
@@ -251,14 +259,14 @@ func yesNo(b bool) string {
 
 // styles are the workbook's cell styles, made once per workbook.
 type styles struct {
-	f                             *excelize.File
-	header, count, datetime, wrap int
-	moneyByCurrency               map[string]int
+	f                                      *excelize.File
+	header, count, datetime, wrap, percent int
+	moneyByCurrency                        map[string]int
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
 	st := &styles{f: f, moneyByCurrency: map[string]int{}}
-	datetime := "yyyy-mm-dd hh:mm:ss"
+	datetime, percent := "yyyy-mm-dd hh:mm:ss", "0.0%"
 	for _, s := range []struct {
 		id    *int
 		style *excelize.Style
@@ -266,6 +274,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 		{&st.header, &excelize.Style{Font: &excelize.Font{Bold: true},
 			Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}}}},
 		{&st.count, &excelize.Style{NumFmt: 3}}, // #,##0
+		{&st.percent, &excelize.Style{CustomNumFmt: &percent}},
 		{&st.datetime, &excelize.Style{CustomNumFmt: &datetime}},
 		{&st.wrap, &excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
 	} {

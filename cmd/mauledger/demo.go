@@ -141,6 +141,9 @@ func (o *demoOptions) summarise(stats demo.Stats, loaded ingest.EventsResult, re
 		b := rep.Months[0].Billed[0]
 		fmt.Fprintf(out, "Try: mauledger explain %q --month %s --db %s\n", b.Subject, rep.Months[0].Month, dbPath)
 	}
+	if n := len(rep.Months); n > 0 {
+		fmt.Fprintf(out, "     mauledger identities --month %s --db %s\n", rep.Months[n-1].Month, dbPath)
+	}
 	fmt.Fprintf(out, "Done in %s.\n", took.Round(100*time.Millisecond))
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +81,11 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 		{"report", "--db", db, "--month", "2026-10", "--format", "pdf"},
 		{"report", "--db", db, "--month", "2026-10", "--scope", "galaxy"},
 		{"explain", "--db", db, "alice"},
+		{"identities", "--db", db},
+		{"identities", "--db", db, "--month", "2026-13"},
+		{"identities", "--db", db, "--month", "2026-10", "--window", "0s"},
+		{"identities", "--db", db, "--month", "2026-10", "--window", "soon"},
+		{"identities", "--db", db, "--month", "2026-10", "--format", "xlsx", "--out", "x.xlsx"},
 		{"ingest", "events"},
 	} {
 		r := mauledger(t, "", args...)
@@ -222,6 +228,45 @@ func TestExplain(t *testing.T) {
 	r = mauledger(t, "", "explain", "--db", db, "alice@example.com", "--month", "2026-11", "--format", "json")
 	if r.code != 0 || !strings.Contains(r.stdout, `"billed": false`) || !strings.Contains(r.stdout, "last billed in 2026-10") {
 		t.Errorf("not billed: %+v", r)
+	}
+}
+
+func TestIdentities(t *testing.T) {
+	db := loadedDB(t)
+	r := mauledger(t, "", "identities", "--db", db, "--month", "2026-10", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("%+v", r)
+	}
+	var ids struct {
+		Schema        string `json:"schema"`
+		OneShotWindow string `json:"one_shot_window"`
+		Months        []struct {
+			Summary struct {
+				ActiveUsers int `json:"active_users"`
+			} `json:"summary"`
+			Subjects []map[string]any `json:"subjects"`
+		} `json:"months"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &ids); err != nil {
+		t.Fatal(err)
+	}
+	if ids.Schema != "mauledger.identities/v1" || ids.OneShotWindow != "24h0m0s" || len(ids.Months) != 1 || ids.Months[0].Summary.ActiveUsers != 1 {
+		t.Fatalf("%+v", ids)
+	}
+	// alice sent a message: an email, stable, never one-shot.
+	want := map[string]any{"service_sid": "IS1", "identity": "alice@example.com", "shape": "{email}", "random": false,
+		"reason": "email address", "one_shot": false, "duplicate_group": nil, "status": "new", "avoidable": ""}
+	if got := ids.Months[0].Subjects; len(got) != 1 || !maps.Equal(got[0], want) {
+		t.Errorf("subjects %v, want [%v]", got, want)
+	}
+
+	r = mauledger(t, "", "identities", "--db", db, "--month", "2026-10", "--format", "csv", "--redact", "--window", "1h")
+	if r.code != 0 || strings.Contains(r.stdout, "alice") || !strings.Contains(r.stdout, ",redacted-") {
+		t.Errorf("redacted csv: %+v", r)
+	}
+	r = mauledger(t, "", "identities", "--db", db, "--month", "2026-10", "--service", "ISnone")
+	if r.code != 0 || !strings.Contains(r.stdout, "service ISnone, one-shot window 24h0m0s") || !strings.Contains(r.stdout, "billed: 0 (0 identities") {
+		t.Errorf("other service: %+v", r)
 	}
 }
 

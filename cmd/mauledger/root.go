@@ -29,7 +29,8 @@ every month who is billed, why, and what it costs.`,
 		Example: `  mauledger demo
   mauledger ingest events webhooks.ndjson
   mauledger report --month 2026-10
-  mauledger explain alice@example.com --month 2026-10`,
+  mauledger explain alice@example.com --month 2026-10
+  mauledger identities --month 2026-10`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -51,6 +52,7 @@ every month who is billed, why, and what it costs.`,
 		newIngestCmd(io, g),
 		newReportCmd(io, g),
 		newExplainCmd(io, g),
+		newIdentitiesCmd(io, g),
 		newDemoCmd(io, g),
 	)
 	return root

@@ -1,0 +1,402 @@
+package analysis
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	_ "embed"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+var (
+	//go:embed hygiene_history.sql
+	hygieneHistorySQL string
+	//go:embed hygiene_subjects.sql
+	hygieneSubjectsSQL string
+)
+
+// DefaultOneShotWindow is the span all of a one-shot identity's activity
+// fits in, unless the caller says otherwise.
+const DefaultOneShotWindow = 24 * time.Hour
+
+// HygieneOptions say which identities the hygiene findings look at.
+type HygieneOptions struct {
+	// OneShotWindow is the span all of a one-shot identity's activity fits in.
+	OneShotWindow time.Duration
+	// ServiceSID, when not empty, limits the findings to one service.
+	ServiceSID string
+	// ListSubjects lists every billed identity with its verdicts; the
+	// findings alone (a table) do not need the list.
+	ListSubjects bool
+}
+
+// DefaultHygieneOptions are a 24-hour one-shot window over all services,
+// listing every identity.
+func DefaultHygieneOptions() HygieneOptions {
+	return HygieneOptions{OneShotWindow: DefaultOneShotWindow, ListSubjects: true}
+}
+
+// maxShapes is how many shapes a month lists, most subjects first.
+const maxShapes = 10
+
+// maxDuplicateGroups bounds the duplicate groups a month lists; the
+// subjects of `identities` carry their group whatever the count.
+const maxDuplicateGroups = 100
+
+// Identities computes the identity hygiene findings for every month of r,
+// with every billed identity's shape and verdicts if o.ListSubjects.
+func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOptions) (*Identities, error) {
+	if err := a.selectRange(ctx, r); err != nil {
+		return nil, err
+	}
+	summaries, err := a.hygiene(ctx, r, o)
+	if err != nil {
+		return nil, err
+	}
+	ids := &Identities{
+		Schema:        IdentitiesSchema,
+		GeneratedAt:   time.Now().UTC().Truncate(time.Second),
+		From:          r.From.String(),
+		To:            r.To.String(),
+		ServiceSID:    o.ServiceSID,
+		OneShotWindow: o.OneShotWindow.String(),
+		About:         a.About(),
+	}
+	months := map[string]*IdentityMonth{}
+	for i, m := range r.Months() {
+		ids.Months = append(ids.Months, IdentityMonth{Month: m.String(), Summary: summaries[i], Subjects: []IdentitySubject{}})
+	}
+	for i := range ids.Months {
+		months[ids.Months[i].Month] = &ids.Months[i]
+	}
+	if o.ListSubjects {
+		if err := a.listSubjects(ctx, months); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// listSubjects adds every billed identity of hygiene_subjects to its month.
+func (a *Analyzer) listSubjects(ctx context.Context, months map[string]*IdentityMonth) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT month, service_sid, subject, shape, random, reason,
+		       one_shot, duplicate_group, status,
+		       CASE WHEN connect_only THEN 'connect_only' WHEN rest_write_only THEN 'rest_write_only' ELSE '' END
+		FROM hygiene_subjects WHERE subject_kind = 'identity'
+		ORDER BY month, service_sid, subject`)
+	if err != nil {
+		return fmt.Errorf("list identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month string
+			s     IdentitySubject
+		)
+		if err := rows.Scan(&month, &s.ServiceSID, &s.Identity, &s.Pattern, &s.Random, &s.Reason,
+			&s.OneShot, &s.DuplicateGroup, &s.Status, &s.Avoidable); err != nil {
+			return err
+		}
+		months[month].Subjects = append(months[month].Subjects, s)
+	}
+	return rows.Err()
+}
+
+// hygiene computes the findings of each month of r, in order, over the
+// range selectRange materialised.
+func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions) ([]Hygiene, error) {
+	if err := a.buildHygiene(ctx, r, o); err != nil {
+		return nil, err
+	}
+	out := make([]Hygiene, 0, len(r.Months()))
+	index := map[string]int{}
+	for i, m := range r.Months() {
+		index[m.String()] = i
+		out = append(out, Hygiene{
+			Shapes:     []ShapeFigures{},
+			Duplicates: Duplicates{Groups: []DuplicateGroup{}},
+			Avoidable:  Avoidable{Currency: a.settings.Prices.Currency},
+		})
+	}
+	for _, step := range []func(context.Context, MonthRange, map[string]int, []Hygiene) error{
+		a.hygieneCounts, a.hygieneChurned, a.hygieneShapes, a.hygieneDuplicates, a.hygieneCosts,
+	} {
+		if err := step(ctx, r, index, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// buildHygiene fills the temporary tables the findings are read from:
+// hygiene_history, hygiene_shapes and hygiene_subjects.
+func (a *Analyzer) buildHygiene(ctx context.Context, r MonthRange, o HygieneOptions) error {
+	if _, err := a.conn.ExecContext(ctx, hygieneHistorySQL,
+		sql.Named("account", a.settings.Scope == ScopeAccount), sql.Named("service", o.ServiceSID)); err != nil {
+		return fmt.Errorf("identity history: %w", err)
+	}
+	if err := a.classifySubjects(ctx, r); err != nil {
+		return err
+	}
+	if _, err := a.conn.ExecContext(ctx, hygieneSubjectsSQL,
+		sql.Named("window_us", o.OneShotWindow.Microseconds()),
+		sql.Named("from", r.From.Start()), sql.Named("to", r.To.Start())); err != nil {
+		return fmt.Errorf("identity verdicts: %w", err)
+	}
+	return nil
+}
+
+// classifySubjects shapes each distinct subject of the range once, into
+// hygiene_shapes: DuckDB calls patternOf and DuplicateKey (registered as
+// mauledger_shape and mauledger_duplicate_key) on its own threads. The
+// verdict depends on the pattern alone, so Go judges the few distinct
+// patterns into hygiene_verdicts.
+func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
+	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_shapes AS
+		SELECT subject, mauledger_shape(subject) AS shape, mauledger_duplicate_key(subject) AS dup_key
+		FROM (SELECT DISTINCT subject FROM hygiene_history
+		      WHERE month_start BETWEEN ? AND ? AND in_service)`, r.From.Start(), r.To.Start()); err != nil {
+		return fmt.Errorf("shape identities: %w", err)
+	}
+	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT shape FROM hygiene_shapes`)
+	if err != nil {
+		return fmt.Errorf("judge shapes: %w", err)
+	}
+	var patterns []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return err
+		}
+		patterns = append(patterns, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("judge shapes: %w", err)
+	}
+	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_verdicts (
+		shape VARCHAR, random BOOLEAN, reason VARCHAR)`); err != nil {
+		return fmt.Errorf("judge shapes: %w", err)
+	}
+	return a.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "hygiene_verdicts")
+		if err != nil {
+			return fmt.Errorf("judge shapes: %w", err)
+		}
+		for _, p := range patterns {
+			random, reason := verdict(p)
+			if err := app.AppendRow(p, random, reason); err != nil {
+				app.Close()
+				return fmt.Errorf("judge shapes: %w", err)
+			}
+		}
+		return app.Close()
+	})
+}
+
+// registerShapeFunctions makes patternOf and DuplicateKey callable from SQL
+// on conn, as mauledger_shape(VARCHAR) and mauledger_duplicate_key(VARCHAR).
+func registerShapeFunctions(conn *sql.Conn) error {
+	for name, f := range map[string]stringFunction{
+		"mauledger_shape":         patternOf,
+		"mauledger_duplicate_key": DuplicateKey,
+	} {
+		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// stringFunction is a Go string function as a DuckDB scalar function of
+// one VARCHAR (NULL in, NULL out).
+type stringFunction func(string) string
+
+func (f stringFunction) Config() duckdb.ScalarFuncConfig {
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR) // cannot fail for a primitive type
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar}, ResultTypeInfo: varchar}
+}
+
+func (f stringFunction) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		return f(values[0].(string)), nil
+	}}
+}
+
+func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT month, count(*),
+		       count(*) FILTER (subject_kind = 'identity'),
+		       count(*) FILTER (subject_kind = 'identity' AND random),
+		       count(*) FILTER (one_shot),
+		       count(*) FILTER (one_shot AND random),
+		       count(*) FILTER (status = 'new'),
+		       count(*) FILTER (status = 'returning'),
+		       count(*) FILTER (status = 'reactivated'),
+		       count(*) FILTER (status = 'new' AND subject_kind = 'identity' AND random),
+		       count(*) FILTER (subject_kind = 'identity' AND connect_only),
+		       count(*) FILTER (subject_kind = 'identity' AND rest_write_only),
+		       count(*) FILTER (subject_kind = 'address' AND added_silent)
+		FROM hygiene_subjects GROUP BY month`)
+	if err != nil {
+		return fmt.Errorf("count hygiene findings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month string
+			h     Hygiene
+		)
+		if err := rows.Scan(&month, &h.ActiveUsers, &h.Identities, &h.RandomIdentities, &h.OneShot, &h.OneShotRandom,
+			&h.Churn.New, &h.Churn.Returning, &h.Churn.Reactivated, &h.Churn.NewRandom,
+			&h.Avoidable.ConnectOnly.Subjects, &h.Avoidable.RESTWriteOnly.Subjects, &h.Avoidable.SilentAddresses.Subjects); err != nil {
+			return err
+		}
+		o := &out[index[month]]
+		h.Shapes, h.Duplicates, h.Avoidable.Currency = o.Shapes, o.Duplicates, o.Avoidable.Currency
+		*o = h
+	}
+	return rows.Err()
+}
+
+// hygieneChurned counts, for each month of r, the subjects billed the month
+// before and not in it.
+func (a *Analyzer) hygieneChurned(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT strftime(month_start + INTERVAL 1 MONTH, '%Y-%m'), count(*)
+		FROM hygiene_history
+		WHERE month_start + INTERVAL 1 MONTH BETWEEN ? AND ? AND in_service
+		  AND next_month IS DISTINCT FROM month_start + INTERVAL 1 MONTH
+		GROUP BY 1`, r.From.Start(), r.To.Start())
+	if err != nil {
+		return fmt.Errorf("count churned users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month string
+			n     int
+		)
+		if err := rows.Scan(&month, &n); err != nil {
+			return err
+		}
+		out[index[month]].Churn.Churned = n
+	}
+	return rows.Err()
+}
+
+func (a *Analyzer) hygieneShapes(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT month, shape, any_value(random), any_value(reason),
+		       count(*) AS subjects, min(subject), count(*) FILTER (status = 'new')
+		FROM hygiene_subjects WHERE subject_kind = 'identity'
+		GROUP BY month, shape
+		QUALIFY row_number() OVER (PARTITION BY month ORDER BY subjects DESC, shape) <= ?
+		ORDER BY month, subjects DESC, shape`, maxShapes)
+	if err != nil {
+		return fmt.Errorf("count identity shapes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month string
+			s     ShapeFigures
+		)
+		if err := rows.Scan(&month, &s.Pattern, &s.Random, &s.Reason, &s.Subjects, &s.Example, &s.New); err != nil {
+			return err
+		}
+		h := &out[index[month]]
+		s.Share, s.ChurnRate = share(s.Subjects, h.ActiveUsers), share(s.New, h.ActiveUsers)
+		h.Shapes = append(h.Shapes, s)
+	}
+	return rows.Err()
+}
+
+func (a *Analyzer) hygieneDuplicates(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT month, duplicate_group, min(service_sid),
+		       list({'kind': subject_kind, 'subject': subject} ORDER BY subject_kind, subject), count(*) - 1 AS extra
+		FROM hygiene_subjects WHERE duplicate_group IS NOT NULL
+		GROUP BY month, key_service, duplicate_group
+		ORDER BY month, extra DESC, duplicate_group, min(service_sid)`)
+	if err != nil {
+		return fmt.Errorf("group duplicate identities: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			month   string
+			g       DuplicateGroup
+			members []any
+		)
+		if err := rows.Scan(&month, &g.Key, &g.ServiceSID, &members, &g.ExtraUsers); err != nil {
+			return err
+		}
+		d := &out[index[month]].Duplicates
+		d.GroupCount++
+		d.ExtraUsers += g.ExtraUsers
+		if len(d.Groups) >= maxDuplicateGroups {
+			continue
+		}
+		for _, m := range members {
+			m := m.(map[string]any)
+			g.Members = append(g.Members, DuplicateMember{Kind: m["kind"].(string), Subject: m["subject"].(string)})
+		}
+		d.Groups = append(d.Groups, g)
+	}
+	return rows.Err()
+}
+
+// hygieneCosts prices the findings at the month's marginal rate and works
+// out the what-if, from the account's MAU of each month.
+func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
+	rows, err := a.conn.QueryContext(ctx, `SELECT strftime(month_start, '%Y-%m'), count(*)
+		FROM hygiene_history WHERE month_start BETWEEN ? AND ? GROUP BY month_start`, r.From.Start(), r.To.Start())
+	if err != nil {
+		return fmt.Errorf("count active users: %w", err)
+	}
+	defer rows.Close()
+	mau := make([]int, len(out))
+	for rows.Next() {
+		var (
+			month string
+			n     int
+		)
+		if err := rows.Scan(&month, &n); err != nil {
+			return err
+		}
+		mau[index[month]] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	p := a.settings.Prices
+	for i := range out {
+		h := &out[i]
+		rate := p.MarginalRate(mau[i])
+		av := &h.Avoidable
+		av.MarginalRate = rate
+		for _, f := range []*AvoidableFigure{&av.ConnectOnly, &av.RESTWriteOnly, &av.SilentAddresses} {
+			f.Cost = AtRate(f.Subjects, rate)
+		}
+		av.Cost = AtRate(av.ConnectOnly.Subjects+av.RESTWriteOnly.Subjects+av.SilentAddresses.Subjects, rate)
+		h.Duplicates.Cost = AtRate(h.Duplicates.ExtraUsers, rate)
+		h.Churn.RandomChurnRate = share(h.Churn.NewRandom, h.ActiveUsers)
+		w := &h.WhatIf
+		w.OneShotRandom = h.OneShotRandom
+		w.ActiveUsers, w.Cost = mau[i], p.Cost(mau[i]).Total
+		w.ActiveUsersWithout = mau[i] - h.OneShotRandom
+		w.CostWithout = p.Cost(w.ActiveUsersWithout).Total
+		w.Saving = math.Round((w.Cost-w.CostWithout)*microsPerUnit) / microsPerUnit
+	}
+	return nil
+}
+
+// share is part over whole, rounded to four decimals; 0 when whole is 0.
+func share(part, whole int) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return math.Round(float64(part)/float64(whole)*10_000) / 10_000
+}

@@ -1,0 +1,187 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/mauledger/mauledger/analysis"
+)
+
+func writeIdentities(t *testing.T, ids *analysis.Identities, opts Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteIdentities(&buf, ids, opts); err != nil {
+		t.Fatalf("WriteIdentities(%s): %v", opts.Format, err)
+	}
+	return buf.Bytes()
+}
+
+func TestIdentitiesJSON(t *testing.T) {
+	var got struct {
+		Schema string `json:"schema"`
+		Months []struct {
+			Month   string `json:"month"`
+			Summary struct {
+				OneShotRandom int `json:"one_shot_random"`
+				Shapes        []struct {
+					Shape   string `json:"shape"`
+					Random  bool   `json:"random"`
+					Example string `json:"example"`
+				} `json:"shapes"`
+				Duplicates struct {
+					Groups []struct {
+						Key     string `json:"key"`
+						Members []struct {
+							Kind    string `json:"subject_kind"`
+							Subject string `json:"subject"`
+						} `json:"members"`
+					} `json:"groups"`
+				} `json:"duplicates"`
+				WhatIf struct {
+					Saving float64 `json:"saving"`
+				} `json:"what_if"`
+			} `json:"summary"`
+			Subjects []map[string]any `json:"subjects"`
+		} `json:"months"`
+	}
+	if err := json.Unmarshal(writeIdentities(t, testIdentities(), Options{Format: JSON}), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Schema != "mauledger.identities/v1" || len(got.Months) != 1 {
+		t.Fatalf("%+v", got)
+	}
+	m := got.Months[0]
+	if m.Summary.OneShotRandom != 2000 || m.Summary.Shapes[0].Shape != "guest-{uuid}" || !m.Summary.Shapes[0].Random ||
+		m.Summary.Duplicates.Groups[0].Key != alice || m.Summary.Duplicates.Groups[0].Members[0].Subject != aliceAgain ||
+		m.Summary.WhatIf.Saving != 99.4 {
+		t.Errorf("summary %+v", m.Summary)
+	}
+	// Every subject has the fields the schema promises; duplicate_group is null or a key.
+	for _, s := range m.Subjects {
+		for _, k := range []string{"service_sid", "identity", "shape", "random", "reason", "one_shot", "duplicate_group", "status", "avoidable"} {
+			if _, ok := s[k]; !ok {
+				t.Errorf("subject %v lacks %q", s["identity"], k)
+			}
+		}
+	}
+	if m.Subjects[0]["duplicate_group"] != alice || m.Subjects[1]["duplicate_group"] != nil {
+		t.Errorf("duplicate groups %v, %v", m.Subjects[0]["duplicate_group"], m.Subjects[1]["duplicate_group"])
+	}
+}
+
+func TestIdentitiesJSONOfAnEmptyMonthHasEmptyLists(t *testing.T) {
+	ids := &analysis.Identities{Months: []analysis.IdentityMonth{{Month: "2026-10"}}}
+	out := string(writeIdentities(t, ids, Options{Format: JSON}))
+	for _, want := range []string{`"subjects": []`, `"shapes": []`, `"groups": []`, `"schema": "mauledger.identities/v1"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in\n%s", want, out)
+		}
+	}
+}
+
+func TestIdentitiesCSVIsOneRowPerIdentity(t *testing.T) {
+	rows, err := csv.NewReader(bytes.NewReader(writeIdentities(t, testIdentities(), Options{Format: CSV}))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"month", "service_sid", "identity", "shape", "random", "reason", "one_shot", "duplicate_group", "status", "avoidable"},
+		{"2026-09", service1, aliceAgain, "{email}", "false", "email address", "true", alice, "new", "connect_only"},
+		{"2026-09", service1, bob, "bob-{int}", "false", "numeric id", "false", "", "returning", "rest_write_only"},
+		{"2026-09", service2, guest, "guest-{uuid}", "true", "UUID", "true", "", "new", ""},
+	}
+	if !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("csv\n got %q\nwant %q", rows, want)
+	}
+	redacted := string(writeIdentities(t, testIdentities(), Options{Format: CSV, Redact: redactForTest}))
+	if !strings.Contains(redacted, "[redacted]-{int}") {
+		t.Errorf("the literal part of a shape is not redacted:\n%s", redacted)
+	}
+}
+
+func TestIdentitiesTable(t *testing.T) {
+	out := string(writeIdentities(t, testIdentities(), Options{Format: Table}))
+	for _, want := range []string{
+		"mauledger identity hygiene, 2026-09",
+		"all services, one-shot window 24h0m0s",
+		"billed: 5,240 (5,200 identities, 3,000 of a random shape)",
+		"churn: 3,100 new (2,900 random), 2,000 returning, 140 reactivated; 2,500 churned",
+		"random-identity churn rate: 55.3% of billed users are new random identities",
+		"one-shot identities: 2,100 (2,000 random)",
+		"  guest-{uuid}       3,000  57.3%  2,900  random (UUID)",
+		"    guest-{uuid}: " + guest,
+		"duplicates: 1 group, 1 extra billed user, 0.05 USD",
+		"  - alice@example.com in " + service1 + ": Alice@Example.com,\n    alice@example.com",
+		"avoidable activity, at the marginal rate of 0.0475 USD per user:",
+		"  REST-write-only identities       1,500  71.25",
+		"  total                                   77.90",
+		"saving 99.40",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len([]rune(line)) > lineWidth {
+			t.Errorf("line longer than %d: %q", lineWidth, line)
+		}
+	}
+}
+
+func TestIdentitiesHaveNoXLSX(t *testing.T) {
+	if err := WriteIdentities(&bytes.Buffer{}, testIdentities(), Options{Format: XLSX}); !errors.Is(err, ErrBadFormat) {
+		t.Errorf("xlsx: %v", err)
+	}
+}
+
+func TestReportCarriesHygieneInEveryFormat(t *testing.T) {
+	table := string(writeReport(t, testReport(), Options{Format: Table}))
+	if !strings.Contains(table, "identity hygiene") || !strings.Contains(table, "one-shot identities: 2,100 (2,000 random)") {
+		t.Errorf("report table has no hygiene section:\n%s", table)
+	}
+	var rep struct {
+		Months []struct {
+			Hygiene *struct {
+				Churn struct {
+					RandomChurnRate float64 `json:"random_churn_rate"`
+				} `json:"churn"`
+				Shapes []any `json:"shapes"`
+			} `json:"hygiene"`
+		} `json:"months"`
+	}
+	if err := json.Unmarshal(writeReport(t, testReport(), Options{Format: JSON}), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if h := rep.Months[0].Hygiene; h == nil || h.Churn.RandomChurnRate != 0.5534 {
+		t.Errorf("september hygiene %+v", h)
+	}
+	if h := rep.Months[1].Hygiene; h == nil || h.Shapes == nil {
+		t.Errorf("october hygiene without shapes list: %+v", h)
+	}
+
+	f, err := excelize.OpenReader(bytes.NewReader(writeReport(t, testReport(), Options{Format: XLSX})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for sheet, want := range map[string][]string{
+		"Hygiene":         {"2026-09", "5,240", "5,200", "3,000", "2,100", "2,000", "3,100", "2,000", "140", "2,500", "2,900", "55.3%"},
+		"Identity shapes": {"2026-09", "guest-{uuid}", "3,000", "57.3%", "2,900", "55.3%", "random", "UUID", guest},
+		"Duplicates":      {"2026-09", alice, service1, "1", "identity:" + aliceAgain + ", identity:" + alice},
+	} {
+		rows, err := f.GetRows(sheet)
+		if err != nil || len(rows) < 2 {
+			t.Fatalf("%s: %v, %d rows", sheet, err, len(rows))
+		}
+		if got := rows[1][:len(want)]; !slices.Equal(got, want) {
+			t.Errorf("%s row 2 = %q, want %q", sheet, got, want)
+		}
+	}
+}
