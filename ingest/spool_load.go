@@ -129,4 +129,3 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
-

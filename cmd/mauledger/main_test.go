@@ -19,10 +19,10 @@ import (
 )
 
 // TestMain lets a test run this very binary as the mauledger command, for
-// the checks that need a second process (a locked database).
+// the checks that need a second process (a locked database, serve).
 func TestMain(m *testing.M) {
 	if os.Getenv("MAULEDGER_TEST_CLI") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], newStreams()))
+		os.Exit(runWithSignals(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }

@@ -52,6 +52,7 @@ every month who is billed, why, and what it costs.`,
 		newReportCmd(io, g),
 		newExplainCmd(io, g),
 		newDemoCmd(io, g),
+		newServeCmd(io, g),
 	)
 	return root
 }
