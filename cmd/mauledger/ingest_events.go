@@ -20,7 +20,9 @@ func newIngestCmd(io *streams, g *globalOptions) *cobra.Command {
 		Short:   "Load evidence into the database",
 		Example: "  mauledger ingest events webhooks.ndjson\n  mauledger ingest events --spool ./spool\n  mauledger ingest tokens token-server.csv",
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return fail.Usagef("ingest needs a source: events or tokens") },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fail.Usagef("ingest needs a source: events or tokens")
+		},
 	}
 	cmd.AddCommand(newIngestEventsCmd(io, g), newIngestTokensCmd(io, g))
 	return cmd
