@@ -120,9 +120,11 @@ func (p *serveProcess) post(client *http.Client, sid string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// stream posts events from several clients until stop is closed and
-// returns the message SIDs serve acknowledged.
+// stream posts events from several clients until stop is closed (or a
+// minute has passed, should serve stall) and returns the message SIDs
+// serve acknowledged.
 func (p *serveProcess) stream(prefix string, stop <-chan struct{}, acked func(int)) []string {
+	deadline := time.Now().Add(time.Minute)
 	var (
 		mu   sync.Mutex
 		sids []string
@@ -133,7 +135,7 @@ func (p *serveProcess) stream(prefix string, stop <-chan struct{}, acked func(in
 		go func() {
 			defer wg.Done()
 			client := &http.Client{Timeout: 5 * time.Second}
-			for i := 0; ; i++ {
+			for i := 0; time.Now().Before(deadline); i++ {
 				select {
 				case <-stop:
 					return

@@ -3,8 +3,8 @@
 // on disk (fsync) before Twilio gets its 2xx; `ingest events --spool` reads
 // the segments back, complete lines only, while serve keeps writing.
 //
-// A segment is named by the UTC time it was opened, so names sort in
-// writing order. A writer only ever appends to the segment it opened
+// A segment is named by a sequence number, then the UTC time it was opened,
+// so names sort in writing order. A writer only ever appends to the segment it opened
 // itself: after a crash it starts a new one, so an older segment never
 // changes again (it is sealed) and a torn last line there is final.
 package spool
@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ var ErrInUse = errors.New("spool is in use by another mauledger serve")
 
 // Segment is one segment file of a spool.
 type Segment struct {
-	Name string // the file name, e.g. 20261125T030000.000000000Z-1a2b3c4d.ndjson
+	Name string // the file name, e.g. 0000000001-20261125T030000.000000Z-1a2b3c4d.ndjson
 	Path string
 	Size int64
 	// Sealed is true when no writer will append to the segment again: a
@@ -89,8 +90,17 @@ func CompleteEnd(f io.ReaderAt, from, size int64) (int64, error) {
 	return from, nil
 }
 
-// tornTail returns how many bytes follow the last complete line of the
-// newest segment of dir, for a writer to warn about when it starts.
+// segmentNumber is the sequence number a segment name starts with; 0 for
+// none, or a name not of this form.
+func segmentNumber(name string) int64 {
+	num, _, _ := strings.Cut(name, "-")
+	n, _ := strconv.ParseInt(num, 10, 64)
+	return n
+}
+
+// tornTail returns the name of the newest segment of dir and how many
+// bytes follow its last complete line, for a writer to warn about when it
+// starts.
 func tornTail(dir string) (name string, torn int64, err error) {
 	segs, err := Segments(dir)
 	if err != nil || len(segs) == 0 {

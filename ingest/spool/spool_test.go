@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -80,7 +81,10 @@ func TestConcurrentAppendsAreAllWrittenWhole(t *testing.T) {
 	if len(segs) < 2 {
 		t.Errorf("4 KiB segments did not rotate: %d segment(s)", len(segs))
 	}
-	for _, s := range segs {
+	for i, s := range segs {
+		if !strings.HasPrefix(s.Name, fmt.Sprintf("%010d-", i+1)) {
+			t.Errorf("segment %d is named %s", i+1, s.Name)
+		}
 		if s.Size > 4<<10 || !s.Sealed {
 			t.Errorf("segment %s: %d bytes, sealed %v", s.Name, s.Size, s.Sealed)
 		}
@@ -111,14 +115,18 @@ func TestOneWriterAtATimeAndTheOpenSegmentIsNotSealed(t *testing.T) {
 	if !segs[0].Sealed {
 		t.Errorf("closed segment not sealed")
 	}
-	// A restarted writer never appends to an old segment.
+	// A restarted writer never appends to an old segment, and numbers its
+	// own after the newest, whatever the clock says.
+	os.Rename(segs[0].Path, filepath.Join(dir, "0000000041-29991231T235959.000000Z-00000000.ndjson"))
 	w, err = Open(dir, DefaultOptions, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.Append(context.Background()) // nothing to write: no segment
 	w.Append(context.Background(), []byte(`{"b":2}`))
 	segs, _ = Segments(dir)
-	if len(segs) != 2 || !segs[0].Sealed || segs[1].Sealed || segs[0].Size != int64(len(`{"a":1}`)+1) {
+	if len(segs) != 2 || !segs[0].Sealed || segs[1].Sealed || segs[0].Size != int64(len(`{"a":1}`)+1) ||
+		!strings.HasPrefix(segs[1].Name, "0000000042-") {
 		t.Errorf("after restart: %+v", segs)
 	}
 	w.Close()

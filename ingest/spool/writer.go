@@ -44,6 +44,7 @@ type Writer struct {
 	done   chan struct{}
 
 	// Owned by the loop goroutine.
+	seq    int64 // number of the newest segment
 	seg    *os.File
 	segLen int64
 	segAt  time.Time
@@ -66,14 +67,16 @@ func Open(dir string, opts Options, log *slog.Logger) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
-	if name, torn, err := tornTail(dir); err != nil {
+	newest, torn, err := tornTail(dir)
+	if err != nil {
 		lk.Close()
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
-	} else if torn > 0 {
-		log.Warn("spool segment ends with a torn line from an interrupted write; the loader skips it",
-			"segment", name, "bytes", torn)
 	}
-	w := &Writer{dir: dir, opts: opts, log: log, lock: lk,
+	if torn > 0 {
+		log.Warn("spool segment ends with a torn line from an interrupted write; the loader skips it",
+			"segment", newest, "bytes", torn)
+	}
+	w := &Writer{dir: dir, opts: opts, log: log, lock: lk, seq: segmentNumber(newest),
 		reqs: make(chan *appendReq, 1024), done: make(chan struct{})}
 	go w.loop()
 	return w, nil
@@ -83,6 +86,9 @@ func Open(dir string, opts Options, log *slog.Logger) (*Writer, error) {
 // spool and returns once they are on disk. The lines of one call stay
 // together in one segment.
 func (w *Writer) Append(ctx context.Context, lines ...[]byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
 	req := &appendReq{lines: lines, done: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {
@@ -187,11 +193,14 @@ func (w *Writer) commit(batch []*appendReq) error {
 	return nil
 }
 
+// newSegment opens the next segment. Its name starts with a sequence
+// number, so that names sort in writing order even if the clock steps
+// back; the time and a random suffix tell spools of two machines apart.
 func (w *Writer) newSegment() error {
 	now := time.Now().UTC()
 	var suffix [4]byte
 	rand.Read(suffix[:])
-	name := now.Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(suffix[:]) + Ext
+	name := fmt.Sprintf("%010d-%s-%s%s", w.seq+1, now.Format("20060102T150405.000000Z"), hex.EncodeToString(suffix[:]), Ext)
 	f, err := os.OpenFile(filepath.Join(w.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("create spool segment: %w", err)
@@ -201,7 +210,7 @@ func (w *Writer) newSegment() error {
 		f.Close()
 		return fmt.Errorf("create spool segment %s: %w", name, err)
 	}
-	w.seg, w.segLen, w.segAt = f, 0, now
+	w.seq, w.seg, w.segLen, w.segAt = w.seq+1, f, 0, now
 	w.log.Debug("spool segment opened", "segment", name)
 	return nil
 }
