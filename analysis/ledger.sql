@@ -18,6 +18,10 @@
 -- |                         |         | for its Author (the address)                             |
 -- | channel.address_added   | channel | a participant with a MessagingBinding.Address added      |
 --
+-- Inferred (billed only with --evidence inferred, column inferred): an
+-- access token issued to an identity, from a token-server log, counts as
+-- sdk.connect with source token_log.
+--
 -- Deliberately not activity: reading; a message merely received; a message
 -- with the default author "system" or an author that is nobody (kept as
 -- data-quality rows of family "quality", never billed); updates of conversations and
