@@ -116,6 +116,10 @@ func TestMissingInputsAndDatabases(t *testing.T) {
 	if r.code != fail.CodeInput || !strings.Contains(r.stderr, "nope.ndjson: no such file or directory") {
 		t.Errorf("missing file: %+v", r)
 	}
+	r = mauledger(t, "", "ingest", "events", "--db", db, "--spool", filepath.Join(dir, "nospool"))
+	if r.code != fail.CodeInput || !strings.Contains(r.stderr, "nospool: not a directory") {
+		t.Errorf("missing spool: %+v", r)
+	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Errorf("a failed ingest created the database")
 	}

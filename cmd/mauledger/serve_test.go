@@ -57,10 +57,13 @@ type serveProcess struct {
 	exited chan struct{}
 }
 
-func startServe(t *testing.T, spoolDir string) *serveProcess {
+func startServe(t *testing.T, spoolDir string, flags ...string) *serveProcess {
 	t.Helper()
+	if len(flags) == 0 {
+		flags = []string{"--public-url", testPublicURL}
+	}
 	p := &serveProcess{exited: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--spool", spoolDir, "--public-url", testPublicURL)
+	p.cmd = exec.Command(os.Args[0], append([]string{"serve", "--addr", "127.0.0.1:0", "--spool", spoolDir}, flags...)...)
 	p.cmd.Env = append(os.Environ(), "MAULEDGER_TEST_CLI=1", "TWILIO_AUTH_TOKEN="+testAuthToken)
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -271,4 +274,27 @@ func TestServeRefusesToStartWithoutWhatItNeeds(t *testing.T) {
 	}
 	serve.cmd.Process.Signal(syscall.SIGTERM)
 	<-serve.exited
+}
+
+func TestInsecureServeWarnsAndTakesUnsignedRequests(t *testing.T) {
+	dir := t.TempDir()
+	serve := startServe(t, dir, "--insecure-skip-signature")
+	if !strings.Contains(serve.log(), "level=WARN") || !strings.Contains(serve.log(), "NOT checked") {
+		t.Errorf("no loud warning: %s", serve.log())
+	}
+	resp, err := http.Post("http://"+serve.addr+"/twilio/conversations", "application/x-www-form-urlencoded",
+		strings.NewReader("EventType=onUserAdded&Source=API&Identity=zoe&DateCreated=2026-11-01T00:00:00Z"))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("unsigned request: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	serve.cmd.Process.Signal(syscall.SIGTERM)
+	<-serve.exited
+	if err := serve.cmd.Wait(); err != nil {
+		t.Errorf("SIGTERM: %v", err)
+	}
+	segs, _ := spool.Segments(dir)
+	if len(segs) != 1 || segs[0].Size == 0 {
+		t.Errorf("spool %+v", segs)
+	}
 }
