@@ -183,7 +183,8 @@ func webhookLines(body []byte, env envelope) ([][]byte, error) {
 		}
 	}
 	sort.Strings(keys)
-	line := []byte{'{'}
+	line := make([]byte, 1, len(body)+len(keys)*8+128) // room for the quoting and the envelope
+	line[0] = '{'
 	for _, k := range keys {
 		line = appendField(line, k, form[k][0])
 	}
@@ -251,9 +252,24 @@ func appendField(line []byte, key, value string) []byte {
 
 // appendString appends s as a JSON string, leaving <, > and & as they are.
 func appendString(line []byte, s string) []byte {
+	if plainJSON(s) { // most fields: SIDs, times, identities
+		line = append(line, '"')
+		line = append(line, s...)
+		return append(line, '"')
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.Encode(s) // a string always encodes
 	return append(line, bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})...)
+}
+
+// plainJSON says whether s is printable ASCII that needs no escaping.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

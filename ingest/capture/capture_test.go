@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -288,5 +289,19 @@ func TestDuplicateDeliveriesLoadOnce(t *testing.T) {
 	// Two messages and two CloudEvents, once each.
 	if len(loads) != 1 || loads[0].Events != 8 || loads[0].Loaded != 4 || loads[0].Duplicates != 4 || len(loads[0].Rejected) != 0 {
 		t.Fatalf("load: %+v", loads)
+	}
+}
+
+func TestSpoolLinesKeepEveryValueExactly(t *testing.T) {
+	for _, v := range []string{"IS0123", "alice@example.com", `a "quote" and \ backslash`, "tab\tnew\nline\x00nul",
+		"<b>&amp;</b>", "whatsapp:+447700900123", "Zoë 😀", "\x7fdel", ""} {
+		lines, err := webhookLines([]byte(url.Values{"Body": {v}}.Encode()), envelope{receivedAt: "2026-11-01T00:00:00.000000Z"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]string
+		if err := json.Unmarshal(lines[0], &got); err != nil || got["Body"] != v || bytes.ContainsRune(lines[0], '\n') {
+			t.Errorf("%q spooled as %s (%v)", v, lines[0], err)
+		}
 	}
 }
