@@ -12,6 +12,10 @@ import (
 	"github.com/mauledger/mauledger/ingest/spool"
 )
 
+// ErrSegmentEdited means a spool segment is shorter than what was loaded
+// from it: someone cut or replaced it.
+var ErrSegmentEdited = errors.New("spool segment was edited")
+
 // SegmentLoad tells what one load of a spool segment did.
 type SegmentLoad struct {
 	EventsResult // Name is the segment's path
@@ -56,8 +60,8 @@ func (s *Store) LoadSpool(ctx context.Context, dir string) ([]SegmentLoad, error
 	for _, seg := range segs {
 		p := done[seg.Name]
 		if seg.Size < p.bytes {
-			return loads, fmt.Errorf("spool segment %s is %d bytes, shorter than the %d already loaded from it: segments must not be edited",
-				seg.Path, seg.Size, p.bytes)
+			return loads, fmt.Errorf("%w: %s is %d bytes, shorter than the %d already loaded from it",
+				ErrSegmentEdited, seg.Path, seg.Size, p.bytes)
 		}
 		if seg.Size == p.bytes {
 			continue

@@ -150,11 +150,11 @@ func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store
 			log.Debug("a line serve is still writing is left for the next load", "segment", l.Name, "bytes", l.PendingBytes)
 		}
 	}
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return rejected, err
-		}
+	if errors.Is(err, ingest.ErrSegmentEdited) {
 		return rejected, fail.Input(err)
+	}
+	if err != nil {
+		return rejected, err
 	}
 	if len(loads) == 0 {
 		fmt.Fprintf(o.io.Out, "%s: nothing new\n", o.Spool)
