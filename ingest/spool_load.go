@@ -20,8 +20,7 @@ var ErrSegmentEdited = errors.New("spool segment was edited")
 type SegmentLoad struct {
 	EventsResult // Name is the segment's path
 	// TornBytes is a torn last line skipped in a segment no one writes to
-	// any more: its write was cut short by a crash, so it was never
-	// acknowledged to Twilio, which delivers it again.
+	// any more: a crash cut its write short, before serve acknowledged it.
 	TornBytes int64
 	// PendingBytes is the start of a line serve is still writing, left
 	// for the next load.

@@ -123,14 +123,20 @@ func (o *ingestEventsOptions) print(log *slog.Logger, res ingest.EventsResult) i
 	log.Debug("loaded", "input", res.Name, "events", res.Events, "new", res.Loaded)
 	fmt.Fprintf(o.io.Out, "%s: %d events: %d loaded, %d duplicates, %d ignored (not Conversations), %d rejected\n",
 		res.Name, res.Events, res.Loaded, res.Duplicates, res.Ignored, len(res.Rejected))
-	for i, r := range res.Rejected {
-		if i == maxRejectionsShown {
-			fmt.Fprintf(o.io.Err, "%s: ... and %d more rejected lines\n", res.Name, len(res.Rejected)-i)
-			break
-		}
-		fmt.Fprintf(o.io.Err, "%s:%d: %s\n", res.Name, r.Line, r.Reason)
-	}
+	printRejections(o.io.Err, res.Name, res.Rejected)
 	return len(res.Rejected)
+}
+
+// printRejections prints the first rejected lines of an input as
+// NAME:LINE: REASON, then how many more there are.
+func printRejections(w io.Writer, name string, rejected []ingest.Rejection) {
+	for i, r := range rejected {
+		if i == maxRejectionsShown {
+			fmt.Fprintf(w, "%s: ... and %d more rejected lines\n", name, len(rejected)-i)
+			return
+		}
+		fmt.Fprintf(w, "%s:%d: %s\n", name, r.Line, r.Reason)
+	}
 }
 
 // loadSpool loads what is new in the spool and returns the number of
@@ -143,7 +149,7 @@ func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store
 			rejected += o.print(log, l.EventsResult)
 		}
 		if l.TornBytes > 0 {
-			log.Warn("skipped a torn last line: a crash cut its write short, so it was never acknowledged and Twilio sends it again",
+			log.Warn("skipped a torn last line: a crash cut its write short, before serve acknowledged it",
 				"segment", l.Name, "bytes", l.TornBytes)
 		}
 		if l.PendingBytes > 0 {

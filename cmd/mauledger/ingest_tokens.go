@@ -66,13 +66,7 @@ func (o *ingestTokensOptions) run(ctx context.Context) error {
 		}
 		fmt.Fprintf(o.io.Out, "%s: %d tokens: %d loaded, %d duplicates, %d rejected\n",
 			res.Name, res.Tokens, res.Loaded, res.Duplicates, len(res.Rejected))
-		for i, r := range res.Rejected {
-			if i == maxRejectionsShown {
-				fmt.Fprintf(o.io.Err, "%s: ... and %d more rejected lines\n", res.Name, len(res.Rejected)-i)
-				break
-			}
-			fmt.Fprintf(o.io.Err, "%s:%d: %s\n", res.Name, r.Line, r.Reason)
-		}
+		printRejections(o.io.Err, res.Name, res.Rejected)
 		rejected += len(res.Rejected)
 	}
 	if rejected > 0 {
