@@ -57,7 +57,8 @@ type handler struct {
 	validator client.RequestValidator
 }
 
-// Handler serves the two event paths and /healthz.
+// Handler serves the two event paths and /healthz, which answers 503
+// while the spool's last write failed.
 func Handler(cfg Config) http.Handler {
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	h := &handler{Config: cfg, validator: client.NewRequestValidator(cfg.AuthToken)}
@@ -67,6 +68,10 @@ func Handler(cfg Config) http.Handler {
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.reject(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed", "GET, HEAD")
+			return
+		}
+		if err := h.Spool.Err(); err != nil {
+			http.Error(w, "spool failing: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ok\n"))

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/ingest/spool"
@@ -303,5 +304,52 @@ func TestSpoolLinesKeepEveryValueExactly(t *testing.T) {
 		if err := json.Unmarshal(lines[0], &got); err != nil || got["Body"] != v || bytes.ContainsRune(lines[0], '\n') {
 			t.Errorf("%q spooled as %s (%v)", v, lines[0], err)
 		}
+	}
+}
+
+func TestAFailedSpoolWriteIsNotAcknowledged(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "spool")
+	logs := &bytes.Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	w, err := spool.Open(dir, spool.Options{MaxSegmentBytes: 100, MaxSegmentAge: time.Hour}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	srv := httptest.NewServer(Handler(Config{Spool: w, AuthToken: authToken, PublicURL: publicURL, Log: log}))
+	defer srv.Close()
+	health := func() int {
+		resp, err := http.Get(srv.URL + HealthPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	h := signed(authToken, publicURL+ConversationsPath, webhook)
+	req := func() int {
+		r, _ := http.NewRequest(http.MethodPost, srv.URL+ConversationsPath, strings.NewReader(webhook.Encode()))
+		r.Header = h.Clone()
+		r.Header.Set("Content-Type", form)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := req(); got != http.StatusOK || health() != http.StatusOK {
+		t.Fatalf("first request %d", got)
+	}
+	// The disk goes away: the next segment cannot be created.
+	os.RemoveAll(dir)
+	if got := req(); got != http.StatusServiceUnavailable {
+		t.Errorf("request after the spool failed: %d, want 503", got)
+	}
+	if got := health(); got != http.StatusServiceUnavailable {
+		t.Errorf("healthz while the spool fails: %d", got)
+	}
+	if !strings.Contains(logs.String(), "spool write failed") {
+		t.Errorf("logs %s", logs.String())
 	}
 }

@@ -40,6 +40,9 @@ type Writer struct {
 
 	mu     sync.RWMutex // guards closed against sends on reqs
 	closed bool
+
+	errMu   sync.Mutex
+	lastErr error // of the last commit
 	reqs   chan *appendReq
 	done   chan struct{}
 
@@ -112,6 +115,14 @@ func (w *Writer) Append(ctx context.Context, lines ...[]byte) error {
 	}
 }
 
+// Err is the error of the last write, nil if it succeeded: whether the
+// spool is taking events right now.
+func (w *Writer) Err() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.lastErr
+}
+
 // Close waits for the appends under way, syncs and closes the segment and
 // releases the spool.
 func (w *Writer) Close() error {
@@ -148,6 +159,9 @@ func (w *Writer) loop() {
 			}
 		}
 		err := w.commit(batch)
+		w.errMu.Lock()
+		w.lastErr = err
+		w.errMu.Unlock()
 		for _, r := range batch {
 			r.done <- err
 		}
