@@ -43,8 +43,8 @@ type Writer struct {
 
 	errMu   sync.Mutex
 	lastErr error // of the last commit
-	reqs   chan *appendReq
-	done   chan struct{}
+	reqs    chan *appendReq
+	done    chan struct{}
 
 	// Owned by the loop goroutine.
 	seq    int64 // number of the newest segment
