@@ -40,11 +40,11 @@ type Writer struct {
 
 	mu     sync.RWMutex // guards closed against sends on reqs
 	closed bool
+	reqs   chan *appendReq
+	done   chan struct{}
 
 	errMu   sync.Mutex
 	lastErr error // of the last commit
-	reqs    chan *appendReq
-	done    chan struct{}
 
 	// Owned by the loop goroutine.
 	seq    int64 // number of the newest segment
