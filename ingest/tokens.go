@@ -41,32 +41,73 @@ type tokenIssue struct {
 // LoadTokens loads a token-server log: CSV with a header, or NDJSON, with
 // the fields identity, issued_at (RFC 3339) and optionally service_sid.
 // Each access token issued is likely, not certain, evidence of an SDK
-// connection: the ledger bills it only with inferred evidence. The file's
-// good lines are stored in one transaction, so a failed load stores
-// nothing and loading a file twice changes nothing.
+// connection: the ledger bills it only with inferred evidence. Lines are
+// staged in DuckDB as they are read, so memory stays flat however long the
+// log; the file's good lines are then stored in one transaction, so a
+// failed load stores nothing and loading a file twice changes nothing.
 func (s *Store) LoadTokens(ctx context.Context, name string, r io.Reader) (TokensResult, error) {
 	res := TokensResult{Name: name}
-	br := bufio.NewReader(r)
-	head, _ := br.Peek(1 << 10)
-	var issues []tokenIssue
-	var err error
-	if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
-		issues, err = readTokenLines(br, &res)
-	} else {
-		issues, err = readTokenCSV(br, &res)
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return res, err
 	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_tokens
+		(line BIGINT, service_sid VARCHAR, identity VARCHAR, issued_at TIMESTAMP)`); err != nil {
+		return res, fmt.Errorf("stage tokens of %s: %w", name, err)
+	}
+	var staged int64
+	err = conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_tokens")
+		if err != nil {
+			return err
+		}
+		stage := func(t tokenIssue) error {
+			staged++
+			var svc any // NULL when the log does not say
+			if t.serviceSID != "" {
+				svc = t.serviceSID
+			}
+			return a.AppendRow(t.line, svc, t.identity, t.issuedAt)
+		}
+		br := bufio.NewReader(r)
+		head, _ := br.Peek(1 << 10)
+		if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+			err = readTokenLines(br, &res, stage)
+		} else {
+			err = readTokenCSV(br, &res, stage)
+		}
+		if cerr := a.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", name, err)
 	}
-	if len(issues) == 0 {
+	if staged == 0 {
 		return res, nil
 	}
-	inserted, err := s.storeTokens(ctx, name, issues)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	// The first of each (service, identity, time), unless already stored.
+	inserted, err := execCount(ctx, tx, `INSERT INTO token_issues
+		SELECT service_sid, identity, issued_at, now()::TIMESTAMP, ?, line
+		FROM stage_tokens s
+		WHERE NOT EXISTS (SELECT 1 FROM token_issues t WHERE t.identity = s.identity
+		                  AND t.issued_at = s.issued_at AND t.service_sid IS NOT DISTINCT FROM s.service_sid)
+		QUALIFY row_number() OVER (PARTITION BY service_sid, identity, issued_at ORDER BY line) = 1`, name)
+	if err == nil {
+		err = tx.Commit()
+	}
 	if err != nil {
 		return res, fmt.Errorf("store tokens of %s: %w", name, err)
 	}
 	res.Loaded = inserted
-	res.Duplicates = int64(len(issues)) - inserted
+	res.Duplicates = staged - inserted
 	return res, nil
 }
 
@@ -87,15 +128,15 @@ func checkToken(line int64, identity, issuedAt, serviceSID string) (tokenIssue, 
 	return tokenIssue{line: line, identity: identity, issuedAt: at.UTC(), serviceSID: serviceSID}, ""
 }
 
-func readTokenCSV(r io.Reader, res *TokensResult) ([]tokenIssue, error) {
+func readTokenCSV(r io.Reader, res *TokensResult, stage func(tokenIssue) error) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, nil
+		return nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: CSV header: %w", ErrTokenLog, err)
+		return fmt.Errorf("%w: CSV header: %w", ErrTokenLog, err)
 	}
 	col := map[string]int{}
 	for i, h := range header {
@@ -105,13 +146,12 @@ func readTokenCSV(r io.Reader, res *TokensResult) ([]tokenIssue, error) {
 	atCol, ok2 := col["issued_at"]
 	svcCol, hasSvc := col["service_sid"]
 	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("%w: the CSV header must name the columns identity and issued_at (service_sid optional)", ErrTokenLog)
+		return fmt.Errorf("%w: the CSV header must name the columns identity and issued_at (service_sid optional)", ErrTokenLog)
 	}
-	var issues []tokenIssue
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return issues, nil
+			return nil
 		}
 		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
@@ -121,7 +161,7 @@ func readTokenCSV(r io.Reader, res *TokensResult) ([]tokenIssue, error) {
 			continue
 		}
 		if err != nil {
-			return issues, err
+			return err
 		}
 		res.Tokens++
 		field := func(i int) string {
@@ -139,13 +179,14 @@ func readTokenCSV(r io.Reader, res *TokensResult) ([]tokenIssue, error) {
 			res.Rejected = append(res.Rejected, Rejection{int64(line), reason})
 			continue
 		}
-		issues = append(issues, issue)
+		if err := stage(issue); err != nil {
+			return err
+		}
 	}
 }
 
-func readTokenLines(r io.Reader, res *TokensResult) ([]tokenIssue, error) {
-	var issues []tokenIssue
-	err := readLines(bufio.NewReader(r), func(line int64, body []byte, reason string) error {
+func readTokenLines(r *bufio.Reader, res *TokensResult, stage func(tokenIssue) error) error {
+	return readLines(r, func(line int64, body []byte, reason string) error {
 		if reason == "" && len(bytes.TrimSpace(body)) == 0 {
 			return nil
 		}
@@ -168,57 +209,6 @@ func readTokenLines(r io.Reader, res *TokensResult) ([]tokenIssue, error) {
 			res.Rejected = append(res.Rejected, Rejection{line, reason})
 			return nil
 		}
-		issues = append(issues, issue)
-		return nil
+		return stage(issue)
 	})
-	return issues, err
-}
-
-// storeTokens stores the issues not stored yet, in one transaction, and
-// returns how many it stored.
-func (s *Store) storeTokens(ctx context.Context, name string, issues []tokenIssue) (int64, error) {
-	conn, err := s.DB.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_tokens
-		(line BIGINT, service_sid VARCHAR, identity VARCHAR, issued_at TIMESTAMP)`); err != nil {
-		return 0, err
-	}
-	err = conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_tokens")
-		if err != nil {
-			return err
-		}
-		for _, t := range issues {
-			var svc any
-			if t.serviceSID != "" {
-				svc = t.serviceSID
-			}
-			if err := a.AppendRow(t.line, svc, t.identity, t.issuedAt); err != nil {
-				a.Close()
-				return err
-			}
-		}
-		return a.Close()
-	})
-	if err != nil {
-		return 0, err
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
-	n, err := execCount(ctx, tx, `INSERT INTO token_issues
-		SELECT service_sid, identity, issued_at, now()::TIMESTAMP, ?, line
-		FROM stage_tokens s
-		WHERE NOT EXISTS (SELECT 1 FROM token_issues t WHERE t.identity = s.identity
-		                  AND t.issued_at = s.issued_at AND t.service_sid IS NOT DISTINCT FROM s.service_sid)
-		QUALIFY row_number() OVER (PARTITION BY service_sid, identity, issued_at ORDER BY line) = 1`, name)
-	if err != nil {
-		return 0, err
-	}
-	return n, tx.Commit()
 }
