@@ -152,7 +152,7 @@ activity AS (
            'identity' AS subject_kind, t.identity AS subject, 'sdk.connect' AS rule
     FROM token_issues t
     LEFT JOIN (SELECT identity, min(svc) AS svc FROM known_identity GROUP BY identity HAVING count(*) = 1) ki
-           ON t.service_sid IS NULL AND ki.identity = t.identity
+           ON ki.identity = t.identity
 )
 SELECT occurred_at,
        strftime(occurred_at, '%Y-%m') AS month,
