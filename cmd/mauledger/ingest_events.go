@@ -143,10 +143,11 @@ func printRejections(w io.Writer, name string, rejected []ingest.Rejection) {
 // rejected lines.
 func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store, log *slog.Logger) (int, error) {
 	loads, err := store.LoadSpool(ctx, o.Spool)
-	var rejected int
+	var rejected, printed int
 	for _, l := range loads {
 		if l.Events > 0 {
 			rejected += o.print(log, l.EventsResult)
+			printed++
 		}
 		if l.TornBytes > 0 {
 			log.Warn("skipped a torn last line: a crash cut its write short, before serve acknowledged it",
@@ -162,7 +163,7 @@ func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store
 	if err != nil {
 		return rejected, err
 	}
-	if len(loads) == 0 {
+	if printed == 0 {
 		fmt.Fprintf(o.io.Out, "%s: nothing new\n", o.Spool)
 	}
 	return rejected, nil

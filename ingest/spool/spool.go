@@ -40,7 +40,8 @@ type Segment struct {
 	Sealed bool
 }
 
-// Segments lists the segments of dir, oldest first.
+// Segments lists the segments of dir, oldest first. Other files are not
+// segments and are ignored.
 func Segments(dir string) ([]Segment, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -48,8 +49,8 @@ func Segments(dir string) ([]Segment, error) {
 	}
 	var segs []Segment
 	for _, e := range entries {
-		if e.IsDir() || !strings.HasSuffix(e.Name(), Ext) || strings.HasPrefix(e.Name(), ".") {
-			continue
+		if e.IsDir() || segmentNumber(e.Name()) == 0 || !strings.HasSuffix(e.Name(), Ext) {
+			continue // not a segment: left alone
 		}
 		info, err := e.Info()
 		if err != nil {
@@ -90,10 +91,13 @@ func CompleteEnd(f io.ReaderAt, from, size int64) (int64, error) {
 	return from, nil
 }
 
-// segmentNumber is the sequence number a segment name starts with; 0 for
-// none, or a name not of this form.
+// segmentNumber is the sequence number a segment name starts with (ten
+// digits and a dash); 0 for a name not of this form.
 func segmentNumber(name string) int64 {
-	num, _, _ := strings.Cut(name, "-")
+	num, _, ok := strings.Cut(name, "-")
+	if !ok || len(num) != 10 {
+		return 0
+	}
 	n, _ := strconv.ParseInt(num, 10, 64)
 	return n
 }

@@ -108,6 +108,7 @@ func TestOneWriterAtATimeAndTheOpenSegmentIsNotSealed(t *testing.T) {
 		t.Fatalf("while writing: %+v %v", segs, err)
 	}
 	w.Close()
+	os.WriteFile(filepath.Join(dir, "webhooks.ndjson"), []byte("{\"not\":\"a segment\"}"), 0o600)
 	if err := w.Append(context.Background(), []byte(`{}`)); !errors.Is(err, ErrClosed) {
 		t.Errorf("append after close: %v", err)
 	}
