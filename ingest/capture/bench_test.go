@@ -4,6 +4,10 @@ package capture
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,7 +18,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -64,17 +68,32 @@ func BenchmarkServe(b *testing.B) {
 		go func() {
 			defer wg.Done()
 			r := &results[c]
+			mac := hmac.New(sha1.New, []byte(authToken))
 			for i := 0; time.Now().Before(deadline); i++ {
 				sid := fmt.Sprintf("IM%08d%08d", c, i)
-				form := url.Values{
-					"EventType": {"onMessageAdded"}, "Source": {"SDK"}, "ClientIdentity": {fmt.Sprintf("user-%d", i%5000)},
-					"ChatServiceSid": {"IS0123456789abcdef0123456789abcdef"}, "ConversationSid": {"CH0123456789abcdef0123456789abcdef"},
-					"MessageSid": {sid}, "Author": {fmt.Sprintf("user-%d", i%5000)}, "Body": {"See you at 10, bring the slides"},
-					"DateCreated": {time.Now().UTC().Format(time.RFC3339)}, "RetryCount": {"0"},
+				user := "user-" + strconv.Itoa(i%5000)
+				// Twilio's side, kept cheap: the fields in sorted order, the
+				// body form-encoded, the signature over URL and fields.
+				fields := [][2]string{
+					{"Author", user}, {"Body", "See you at 10, bring the slides"},
+					{"ChatServiceSid", "IS0123456789abcdef0123456789abcdef"}, {"ClientIdentity", user},
+					{"ConversationSid", "CH0123456789abcdef0123456789abcdef"},
+					{"DateCreated", time.Now().UTC().Format(time.RFC3339)}, {"EventType", "onMessageAdded"},
+					{"MessageSid", sid}, {"RetryCount", "0"}, {"Source", "SDK"},
 				}
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+ConversationsPath, strings.NewReader(form.Encode()))
+				var body []byte
+				mac.Reset()
+				mac.Write([]byte(publicURL + ConversationsPath))
+				for j, f := range fields {
+					if j > 0 {
+						body = append(body, '&')
+					}
+					body = append(append(append(body, f[0]...), '='), url.QueryEscape(f[1])...)
+					mac.Write([]byte(f[0] + f[1]))
+				}
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+ConversationsPath, bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", signature(authToken, publicURL+ConversationsPath, form))
+				req.Header.Set("X-Twilio-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 				req.Header.Set("I-Twilio-Idempotency-Token", "tok-"+sid)
 				t0 := time.Now()
 				resp, err := client.Do(req)
