@@ -35,7 +35,7 @@ type SegmentLoad struct {
 func (s *Store) LoadSpool(ctx context.Context, dir string) ([]SegmentLoad, error) {
 	segs, err := spool.Segments(dir)
 	if err != nil {
-		return nil, fmt.Errorf("spool %s: %w", dir, unwrapPath(err))
+		return nil, fmt.Errorf("read spool: %w", err) // names dir
 	}
 	type progress struct{ bytes, lines int64 }
 	done := map[string]progress{}
@@ -78,7 +78,7 @@ func (s *Store) loadSegment(ctx context.Context, seg spool.Segment, from, lines 
 	load := SegmentLoad{EventsResult: EventsResult{Name: seg.Path}}
 	f, err := os.Open(seg.Path)
 	if err != nil {
-		return load, fmt.Errorf("spool segment %s: %w", seg.Path, unwrapPath(err))
+		return load, fmt.Errorf("read spool segment: %w", err) // names the segment
 	}
 	defer f.Close()
 	end, err := spool.CompleteEnd(f, from, seg.Size)
@@ -122,13 +122,4 @@ func (c *newlineCounter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.newlines += int64(bytes.Count(p[:n], []byte{'\n'}))
 	return n, err
-}
-
-// unwrapPath drops the path from an *os.PathError, which the caller names.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
