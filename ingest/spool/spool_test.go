@@ -168,3 +168,21 @@ func TestTornTailIsReportedAtStartAndLeftOutOfTheCompleteLines(t *testing.T) {
 		t.Errorf("no newline in range: %d", end)
 	}
 }
+
+func TestSegmentsRollOverByAge(t *testing.T) {
+	dir := t.TempDir()
+	w, err := Open(dir, Options{MaxSegmentBytes: 64 << 20, MaxSegmentAge: 20 * time.Millisecond}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := w.Append(context.Background(), fmt.Appendf(nil, `{"i":%d}`, i)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(30 * time.Millisecond) // older than MaxSegmentAge by the next append
+	}
+	w.Close()
+	if lines, segs := readAll(t, dir); len(segs) != 3 || len(lines) != 3 {
+		t.Errorf("%d segments for 3 appends spaced past the age limit: %v", len(segs), lines)
+	}
+}
