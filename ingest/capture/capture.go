@@ -63,8 +63,8 @@ func Handler(cfg Config) http.Handler {
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	h := &handler{Config: cfg, validator: client.NewRequestValidator(cfg.AuthToken)}
 	mux := http.NewServeMux()
-	mux.HandleFunc(ConversationsPath, h.receive("application/x-www-form-urlencoded", webhookLines))
-	mux.HandleFunc(EventsPath, h.receive("application/json", cloudEventLines))
+	mux.HandleFunc(ConversationsPath, h.receive("application/x-www-form-urlencoded", h.webhook))
+	mux.HandleFunc(EventsPath, h.receive("application/json", h.cloudEvents))
 	mux.HandleFunc(HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			h.reject(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed", "GET, HEAD")
@@ -88,10 +88,11 @@ type envelope struct {
 	token      string // I-Twilio-Idempotency-Token, if any
 }
 
-// lineParser turns a verified body into spool lines, or says why it cannot.
-type lineParser func(body []byte, env envelope) ([][]byte, error)
+// accepter checks a body's signature and turns it into spool lines, or
+// gives the status and reason of its refusal.
+type accepter func(r *http.Request, body []byte, env envelope) (lines [][]byte, status int, reason string)
 
-func (h *handler) receive(contentType string, parse lineParser) http.HandlerFunc {
+func (h *handler) receive(contentType string, accept accepter) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		env := envelope{
 			receivedAt: time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
@@ -114,13 +115,9 @@ func (h *handler) receive(contentType string, parse lineParser) http.HandlerFunc
 			h.reject(w, r, status, "reading body: "+err.Error(), "")
 			return
 		}
-		if reason := h.checkSignature(r, body, contentType); reason != "" {
-			h.reject(w, r, http.StatusForbidden, reason, "")
-			return
-		}
-		lines, err := parse(body, env)
-		if err != nil {
-			h.reject(w, r, http.StatusBadRequest, err.Error(), "")
+		lines, status, reason := accept(r, body, env)
+		if reason != "" {
+			h.reject(w, r, status, reason, "")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), spoolTimeout)
@@ -141,11 +138,58 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// checkSignature verifies X-Twilio-Signature over the URL Twilio called
-// (PublicURL, the path and the query) with twilio-go's validator: for a
-// form post, over the URL and the sorted form parameters; for JSON, over
-// the URL, which then carries the body's SHA-256 as bodySHA256.
-func (h *handler) checkSignature(r *http.Request, body []byte, contentType string) string {
+// webhook accepts a Conversations webhook: a form post, signed over the
+// URL and the sorted form parameters (twilio-go's Validate). A field given
+// twice counts with its first value, as twilio-go reads it.
+func (h *handler) webhook(r *http.Request, body []byte, env envelope) ([][]byte, int, string) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, http.StatusBadRequest, "not a valid form body: " + err.Error()
+	}
+	fields := make(map[string]string, len(form))
+	for k, v := range form {
+		fields[k] = v[0]
+	}
+	refusal := h.verify(r, func(fullURL, sig string) string {
+		if !h.validator.Validate(fullURL, fields, sig) {
+			return signatureMismatch
+		}
+		return ""
+	})
+	if refusal != "" {
+		return nil, http.StatusForbidden, refusal
+	}
+	return webhookLines(fields, env), 0, ""
+}
+
+// cloudEvents accepts an Event Streams delivery: JSON, signed over the URL,
+// which carries the body's SHA-256 as bodySHA256 (twilio-go's ValidateBody).
+func (h *handler) cloudEvents(r *http.Request, body []byte, env envelope) ([][]byte, int, string) {
+	refusal := h.verify(r, func(fullURL, sig string) string {
+		if r.URL.Query().Get("bodySHA256") == "" {
+			return "no bodySHA256 in the URL: Twilio signs a JSON body through it"
+		}
+		if !h.validator.ValidateBody(fullURL, body, sig) {
+			return signatureMismatch
+		}
+		return ""
+	})
+	if refusal != "" {
+		return nil, http.StatusForbidden, refusal
+	}
+	lines, err := cloudEventLines(body, env)
+	if err != nil {
+		return nil, http.StatusBadRequest, err.Error()
+	}
+	return lines, 0, ""
+}
+
+const signatureMismatch = "X-Twilio-Signature does not match (check TWILIO_AUTH_TOKEN and --public-url)"
+
+// verify checks X-Twilio-Signature, unless signatures are skipped, with
+// check over the URL Twilio called: PublicURL, then the request's path and
+// query. It returns why the request is refused, or "".
+func (h *handler) verify(r *http.Request, check func(fullURL, sig string) string) string {
 	if h.SkipSignature {
 		return ""
 	}
@@ -153,13 +197,7 @@ func (h *handler) checkSignature(r *http.Request, body []byte, contentType strin
 	if sig == "" {
 		return "no X-Twilio-Signature header"
 	}
-	if contentType == "application/json" && r.URL.Query().Get("bodySHA256") == "" {
-		return "no bodySHA256 in the URL: Twilio signs a JSON body through it"
-	}
-	if !h.validator.ValidateBody(h.PublicURL+r.URL.RequestURI(), body, sig) {
-		return "X-Twilio-Signature does not match (check TWILIO_AUTH_TOKEN and --public-url)"
-	}
-	return ""
+	return check(h.PublicURL+r.URL.RequestURI(), sig)
 }
 
 // reject answers a request it will not store, with one log line saying
@@ -172,30 +210,25 @@ func (h *handler) reject(w http.ResponseWriter, r *http.Request, status int, rea
 	http.Error(w, reason, status)
 }
 
-// webhookLines turns a Conversations webhook's form into one line: its
-// fields as a JSON object of strings, keys sorted so that a retry is the
-// same text, then the envelope. A field given twice keeps its first value,
-// as twilio-go's validator reads it.
-func webhookLines(body []byte, env envelope) ([][]byte, error) {
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, errors.New("not a valid form body: " + err.Error())
-	}
-	keys := make([]string, 0, len(form))
-	for k := range form {
+// webhookLines turns a Conversations webhook's fields into one line: a
+// JSON object of strings, keys sorted so that a retry is the same text,
+// then the envelope.
+func webhookLines(fields map[string]string, env envelope) [][]byte {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
 		if !strings.HasPrefix(k, "_") { // the envelope's namespace
 			keys = append(keys, k)
 		}
 	}
 	sort.Strings(keys)
-	line := make([]byte, 1, len(body)+len(keys)*8+128) // room for the quoting and the envelope
+	line := make([]byte, 1, 1024)
 	line[0] = '{'
 	for _, k := range keys {
-		line = appendField(line, k, form[k][0])
+		line = appendField(line, k, fields[k])
 	}
 	line = appendEnvelope(line, env)
 	line[len(line)-1] = '}'
-	return [][]byte{line}, nil
+	return [][]byte{line}
 }
 
 // cloudEventLines turns an Event Streams delivery (one CloudEvent object or

@@ -221,6 +221,9 @@ func TestBadRequestsAreRefusedWithoutStoring(t *testing.T) {
 	if got := f.post(t, ConversationsPath, form, big.Encode(), signed(authToken, publicURL+ConversationsPath, big)); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("too large: %d", got)
 	}
+	if got := f.post(t, ConversationsPath, form, "EventType=%zz", h); got != http.StatusBadRequest {
+		t.Errorf("malformed form: %d", got)
+	}
 	notJSON := "[{not json"
 	q := "?bodySHA256=" + bodySHA256(notJSON)
 	if got := f.post(t, EventsPath+q, "application/json", notJSON,
@@ -296,10 +299,7 @@ func TestDuplicateDeliveriesLoadOnce(t *testing.T) {
 func TestSpoolLinesKeepEveryValueExactly(t *testing.T) {
 	for _, v := range []string{"IS0123", "alice@example.com", `a "quote" and \ backslash`, "tab\tnew\nline\x00nul",
 		"<b>&amp;</b>", "whatsapp:+447700900123", "Zoë 😀", "\x7fdel", ""} {
-		lines, err := webhookLines([]byte(url.Values{"Body": {v}}.Encode()), envelope{receivedAt: "2026-11-01T00:00:00.000000Z"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		lines := webhookLines(map[string]string{"Body": v}, envelope{receivedAt: "2026-11-01T00:00:00.000000Z"})
 		var got map[string]string
 		if err := json.Unmarshal(lines[0], &got); err != nil || got["Body"] != v || bytes.ContainsRune(lines[0], '\n') {
 			t.Errorf("%q spooled as %s (%v)", v, lines[0], err)
