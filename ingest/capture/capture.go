@@ -30,12 +30,13 @@ const (
 	HealthPath        = "/healthz"
 )
 
-// MaxBodyBytes bounds a request body. A Conversations message body is at
-// most 32 KiB of text; an Event Streams batch is far below this.
+// MaxBodyBytes bounds a request body: a Conversations message body is at
+// most 32 KiB of text, which leaves room for Event Streams batches of many
+// events.
 const MaxBodyBytes = 4 << 20
 
-// spoolTimeout bounds the wait for the disk, so that Twilio (which gives
-// up after 5 s) gets a 503 it will retry rather than a timeout.
+// spoolTimeout bounds the wait for the disk, so that Twilio, which gives up
+// after 5 s, gets an answer (503: not stored) before then.
 const spoolTimeout = 3 * time.Second
 
 // Config is what a Handler needs.
