@@ -109,8 +109,8 @@ func (w *Writer) Append(ctx context.Context, lines ...[]byte) error {
 	case err := <-req.done:
 		return err
 	case <-ctx.Done():
-		// It may still reach the disk: the caller does not acknowledge it,
-		// Twilio retries, and the loader loads the event once.
+		// It may still reach the disk unacknowledged: should Twilio send
+		// it again, the loader loads the event once.
 		return ctx.Err()
 	}
 }
