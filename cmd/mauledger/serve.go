@@ -38,7 +38,7 @@ loaded with "mauledger ingest events --spool DIR" (safe while serve runs):
 
   POST /twilio/conversations   Conversations post-event webhooks (form posts)
   POST /twilio/events          Event Streams webhook sink (CloudEvents JSON)
-  GET  /healthz                200 while serving
+  GET  /healthz                200 while serving, 503 while spool writes fail
 
 Every request's X-Twilio-Signature is checked with the auth token in
 TWILIO_AUTH_TOKEN over the URL Twilio called: --public-url followed by the
