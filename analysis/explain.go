@@ -52,7 +52,8 @@ func (a *Analyzer) Explain(ctx context.Context, subject string, m Month, service
 
 // notBilledSQL says what was seen of a subject in a month that billed it
 // nothing: messages it only received, messages whose author it was but that
-// did not count, and the events that named it.
+// did not count, tokens issued to it (when inferred evidence is not billed),
+// and the events that named it.
 const notBilledSQL = `
 WITH month_events AS (
     SELECT * FROM events WHERE occurred_at >= $from AND occurred_at < $to
@@ -72,6 +73,11 @@ SELECT 'authored ' || count(*) || ' message(s) through the API, but is neither a
 FROM range_all
 WHERE rule = 'quality.unknown_author' AND subject = $subject
   AND ($service = '' OR service_sid = $service)
+HAVING count(*) > 0
+UNION ALL
+SELECT 'was issued ' || count(*) || ' access token(s): likely, not proven, connections, billed only with --evidence inferred', 2
+FROM range_all
+WHERE inferred AND subject = $subject AND ($service = '' OR service_sid = $service)
 HAVING count(*) > 0
 UNION ALL
 SELECT 'named in ' || count(*) || ' ' || event_type || ' event(s)' ||

@@ -18,6 +18,10 @@
 -- |                         |         | for its Author (the address)                             |
 -- | channel.address_added   | channel | a participant with a MessagingBinding.Address added      |
 --
+-- Inferred (billed only with --evidence inferred, column inferred): an
+-- access token issued to an identity, from a token-server log, counts as
+-- sdk.connect with source token_log.
+--
 -- Deliberately not activity: reading; a message merely received; a message
 -- with the default author "system" or an author that is nobody (kept as
 -- data-quality rows of family "quality", never billed); updates of conversations and
@@ -135,6 +139,20 @@ activity AS (
     SELECT * EXCLUDE (author_is_identity, author_is_address), 'author', author, 'quality.unknown_author'
     FROM message
     WHERE coalesce(origin, 'API') = 'API' AND NOT author_is_identity AND NOT author_is_address
+
+    -- sdk.connect, inferred: an access token the customer's token server
+    -- issued (ingest tokens). A connection usually follows but need not, so
+    -- source 'token_log' marks the row inferred (see the final SELECT) and
+    -- it bills only with --evidence inferred. A log line without a service
+    -- goes to the one service the identity is known in, else to none ('').
+    -- BY NAME: the event columns these rows lack are NULL.
+    UNION ALL BY NAME
+    SELECT t.issued_at AS occurred_at, coalesce(t.service_sid, ki.svc, '') AS svc,
+           'token_log' AS source, t.input_name || ':' || t.input_line AS evidence,
+           'identity' AS subject_kind, t.identity AS subject, 'sdk.connect' AS rule
+    FROM token_issues t
+    LEFT JOIN (SELECT identity, min(svc) AS svc FROM known_identity GROUP BY identity HAVING count(*) = 1) ki
+           ON ki.identity = t.identity
 )
 SELECT occurred_at,
        strftime(occurred_at, '%Y-%m') AS month,
@@ -146,7 +164,7 @@ SELECT occurred_at,
        source,
        coalesce(origin, '') AS origin,
        evidence,
-       false AS inferred
+       source = 'token_log' AS inferred -- likely, not proven, activity
 FROM activity
 QUALIFY row_number() OVER (
     PARTITION BY svc, subject_kind, subject, rule, evidence, coalesce(action, event_type),

@@ -143,15 +143,32 @@ func SchemaVersion() int {
 	return ms[len(ms)-1].version
 }
 
-// migrate applies, each in its own transaction, the migrations the database
-// has not seen, and refuses a database from a newer build.
+// migrate applies, each in its own transaction and in order, the
+// migrations the database has not seen, and refuses a database from a
+// newer build.
 func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return classifyOpenError(s.Path, err)
 	}
-	var current int
-	if err := s.DB.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	// Migrations are numbered when written, not when merged: a database
+	// can hold 0003 without 0002, so each one missing is applied, not
+	// only those above the highest.
+	applied := map[int]bool{}
+	current := 0
+	rows, err := s.DB.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read schema version of %s: %w", s.Path, err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("read schema version of %s: %w", s.Path, err)
+		}
+		applied[v], current = true, max(current, v)
+	}
+	if err := rows.Close(); err != nil {
 		return fmt.Errorf("read schema version of %s: %w", s.Path, err)
 	}
 	ms, err := migrations()
@@ -162,7 +179,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("%s: %w (schema v%d; this build knows up to v%d): upgrade mauledger", s.Path, ErrNewerSchema, current, known)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if applied[m.version] {
 			continue
 		}
 		tx, err := s.DB.BeginTx(ctx, nil)

@@ -18,7 +18,9 @@ type explainOptions struct {
 	Subject string
 	Month   string
 	Service string
-	output  outputOptions
+	// Only --evidence of the settings: explain states the others' defaults.
+	settings settingsOptions
+	output   outputOptions
 }
 
 func newExplainCmd(io *streams, g *globalOptions) *cobra.Command {
@@ -41,6 +43,7 @@ subject that is not billed, say what was seen of it instead.`,
 	}
 	cmd.Flags().StringVar(&o.Month, "month", "", "the month, YYYY-MM (UTC)")
 	cmd.Flags().StringVar(&o.Service, "service", "", "only this Conversation Service (IS...)")
+	o.settings.bindEvidence(cmd)
 	o.output.bind(cmd, "table, csv or json (default: table)")
 	return cmd
 }
@@ -60,7 +63,11 @@ func (o *explainOptions) run(ctx context.Context) error {
 	if format == reports.XLSX {
 		return fail.Usagef("explain writes table, csv or json, not xlsx")
 	}
-	return o.global.analyze(ctx, analysis.DefaultSettings(), func(store *ingest.Store, a *analysis.Analyzer) error {
+	settings := analysis.DefaultSettings()
+	if settings.Evidence, err = o.settings.evidence(); err != nil {
+		return err
+	}
+	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
 		e, err := a.Explain(ctx, o.Subject, r.From, o.Service)
 		if err != nil {
 			return err

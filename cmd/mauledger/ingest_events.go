@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -16,11 +18,13 @@ func newIngestCmd(io *streams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "ingest",
 		Short:   "Load evidence into the database",
-		Example: "  mauledger ingest events webhooks.ndjson",
+		Example: "  mauledger ingest events webhooks.ndjson\n  mauledger ingest events --spool ./spool\n  mauledger ingest tokens token-server.csv",
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return fail.Usagef("ingest needs a source: events") },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fail.Usagef("ingest needs a source: events or tokens")
+		},
 	}
-	cmd.AddCommand(newIngestEventsCmd(io, g))
+	cmd.AddCommand(newIngestEventsCmd(io, g), newIngestTokensCmd(io, g))
 	return cmd
 }
 
@@ -32,12 +36,13 @@ type ingestEventsOptions struct {
 	io     *streams
 	global *globalOptions
 	Files  []string
+	Spool  string
 }
 
 func newIngestEventsCmd(io *streams, g *globalOptions) *cobra.Command {
 	o := &ingestEventsOptions{io: io, global: g}
-	return &cobra.Command{
-		Use:   "events FILE...",
+	cmd := &cobra.Command{
+		Use:   "events (FILE... | --spool DIR)",
 		Short: "Load Conversations webhook payloads and Event Streams CloudEvents",
 		Long: `Load Conversations post-event webhook payloads (their form fields as a JSON
 object of strings) and Event Streams CloudEvents, one JSON object per line
@@ -46,15 +51,29 @@ detected line by line.
 
 Retries and repeats load once, and loading a file twice changes nothing. A
 malformed line stops nothing: the good lines load, every rejected line is
-reported as FILE:LINE: REASON, and the command then exits 3.`,
+reported as FILE:LINE: REASON, and the command then exits 3.
+
+--spool DIR loads what is new in the spool "mauledger serve" writes: the
+complete lines each segment gained since the last load (the database
+remembers how far it got). It is safe while serve runs. A torn last line,
+left by a crash in the middle of a write that was therefore never
+acknowledged, is skipped with a warning.`,
 		Example: `  mauledger ingest events webhooks-2026-10.ndjson eventstreams-dump.json
-  zcat archive.ndjson.gz | mauledger ingest events -`,
-		Args: cobra.MinimumNArgs(1),
+  zcat archive.ndjson.gz | mauledger ingest events -
+  mauledger ingest events --spool /var/lib/mauledger/spool`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && o.Spool == "" {
+				return fail.Usagef("ingest events needs FILE... or --spool DIR")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = args
 			return o.run(cmd.Context())
 		},
 	}
+	cmd.Flags().StringVar(&o.Spool, "spool", "", "load what is new in this serve spool directory")
+	return cmd
 }
 
 func (o *ingestEventsOptions) run(ctx context.Context) error {
@@ -68,6 +87,11 @@ func (o *ingestEventsOptions) run(ctx context.Context) error {
 			return fail.Input(fmt.Errorf("input %s: %w", f, unwrapPathError(err)))
 		}
 	}
+	if o.Spool != "" {
+		if info, err := os.Stat(o.Spool); err != nil || !info.IsDir() {
+			return fail.Input(fmt.Errorf("spool %s: not a directory", o.Spool))
+		}
+	}
 	store, err := o.global.openStore(ctx)
 	if err != nil {
 		return err
@@ -79,22 +103,70 @@ func (o *ingestEventsOptions) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		log.Debug("loaded", "input", res.Name, "events", res.Events, "new", res.Loaded)
-		fmt.Fprintf(o.io.Out, "%s: %d events: %d loaded, %d duplicates, %d ignored (not Conversations), %d rejected\n",
-			res.Name, res.Events, res.Loaded, res.Duplicates, res.Ignored, len(res.Rejected))
-		for i, r := range res.Rejected {
-			if i == maxRejectionsShown {
-				fmt.Fprintf(o.io.Err, "%s: ... and %d more rejected lines\n", res.Name, len(res.Rejected)-i)
-				break
-			}
-			fmt.Fprintf(o.io.Err, "%s:%d: %s\n", res.Name, r.Line, r.Reason)
+		rejected += o.print(log, res)
+	}
+	if o.Spool != "" {
+		n, err := o.loadSpool(ctx, store, log)
+		rejected += n
+		if err != nil {
+			return err
 		}
-		rejected += len(res.Rejected)
 	}
 	if rejected > 0 {
 		return fail.Input(fmt.Errorf("%d input line(s) rejected; the others were loaded", rejected))
 	}
 	return nil
+}
+
+// print reports one input's load and returns its number of rejected lines.
+func (o *ingestEventsOptions) print(log *slog.Logger, res ingest.EventsResult) int {
+	log.Debug("loaded", "input", res.Name, "events", res.Events, "new", res.Loaded)
+	fmt.Fprintf(o.io.Out, "%s: %d events: %d loaded, %d duplicates, %d ignored (not Conversations), %d rejected\n",
+		res.Name, res.Events, res.Loaded, res.Duplicates, res.Ignored, len(res.Rejected))
+	printRejections(o.io.Err, res.Name, res.Rejected)
+	return len(res.Rejected)
+}
+
+// printRejections prints the first rejected lines of an input as
+// NAME:LINE: REASON, then how many more there are.
+func printRejections(w io.Writer, name string, rejected []ingest.Rejection) {
+	for i, r := range rejected {
+		if i == maxRejectionsShown {
+			fmt.Fprintf(w, "%s: ... and %d more rejected lines\n", name, len(rejected)-i)
+			return
+		}
+		fmt.Fprintf(w, "%s:%d: %s\n", name, r.Line, r.Reason)
+	}
+}
+
+// loadSpool loads what is new in the spool and returns the number of
+// rejected lines.
+func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store, log *slog.Logger) (int, error) {
+	loads, err := store.LoadSpool(ctx, o.Spool)
+	var rejected, printed int
+	for _, l := range loads {
+		if l.Events > 0 {
+			rejected += o.print(log, l.EventsResult)
+			printed++
+		}
+		if l.TornBytes > 0 {
+			log.Warn("skipped a torn last line: a crash cut its write short, before serve acknowledged it",
+				"segment", l.Name, "bytes", l.TornBytes)
+		}
+		if l.PendingBytes > 0 {
+			log.Debug("a line serve is still writing is left for the next load", "segment", l.Name, "bytes", l.PendingBytes)
+		}
+	}
+	if errors.Is(err, ingest.ErrSegmentEdited) {
+		return rejected, fail.Input(err)
+	}
+	if err != nil {
+		return rejected, err
+	}
+	if printed == 0 {
+		fmt.Fprintf(o.io.Out, "%s: nothing new\n", o.Spool)
+	}
+	return rejected, nil
 }
 
 func (o *ingestEventsOptions) loadOne(ctx context.Context, store *ingest.Store, name string) (ingest.EventsResult, error) {

@@ -17,10 +17,14 @@ import (
 )
 
 func main() {
+	os.Exit(runWithSignals(os.Args[1:]))
+}
+
+// runWithSignals runs a command line that Ctrl-C or SIGTERM interrupts.
+func runWithSignals(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], newStreams())
-	stop()
-	os.Exit(code)
+	defer stop()
+	return run(ctx, args, newStreams())
 }
 
 // run executes one command line and returns the process exit code. Every

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -19,10 +20,10 @@ import (
 )
 
 // TestMain lets a test run this very binary as the mauledger command, for
-// the checks that need a second process (a locked database).
+// the checks that need a second process (a locked database, serve).
 func TestMain(m *testing.M) {
 	if os.Getenv("MAULEDGER_TEST_CLI") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], newStreams()))
+		os.Exit(runWithSignals(os.Args[1:]))
 	}
 	os.Exit(m.Run())
 }
@@ -80,6 +81,8 @@ func TestUsageErrorsExitTwoWithOneLine(t *testing.T) {
 		{"report", "--db", db, "--month", "2026-10", "--bogus"},
 		{"report", "--db", db, "--month", "2026-10", "--format", "pdf"},
 		{"report", "--db", db, "--month", "2026-10", "--scope", "galaxy"},
+		{"report", "--db", db, "--month", "2026-10", "--evidence", "hearsay"},
+		{"ingest", "events", "--spool", ""},
 		{"explain", "--db", db, "alice"},
 		{"identities", "--db", db},
 		{"identities", "--db", db, "--month", "2026-13"},
@@ -118,6 +121,10 @@ func TestMissingInputsAndDatabases(t *testing.T) {
 	r := mauledger(t, "", "ingest", "events", "--db", db, filepath.Join(dir, "nope.ndjson"))
 	if r.code != fail.CodeInput || !strings.Contains(r.stderr, "nope.ndjson: no such file or directory") {
 		t.Errorf("missing file: %+v", r)
+	}
+	r = mauledger(t, "", "ingest", "events", "--db", db, "--spool", filepath.Join(dir, "nospool"))
+	if r.code != fail.CodeInput || !strings.Contains(r.stderr, "nospool: not a directory") {
+		t.Errorf("missing spool: %+v", r)
 	}
 	if _, err := os.Stat(db); !os.IsNotExist(err) {
 		t.Errorf("a failed ingest created the database")
@@ -272,7 +279,7 @@ func TestIdentities(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	r := mauledger(t, "", "version")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, "schema v1") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, fmt.Sprintf("schema v%d", ingest.SchemaVersion())) {
 		t.Errorf("%+v", r)
 	}
 }
@@ -293,5 +300,40 @@ func TestEveryCommandHasHelpWithAnExample(t *testing.T) {
 	r := mauledger(t, "", "report", "--help")
 	if r.code != 0 || !strings.Contains(r.stdout, "mauledger report --month 2026-10") {
 		t.Errorf("report --help: %+v", r)
+	}
+}
+
+func TestTokensCountWithInferredEvidenceOnly(t *testing.T) {
+	db := loadedDB(t)
+	tokens := writeFile(t, "tokens.csv", "identity,issued_at,service_sid\n"+
+		"bob@example.com,2026-10-05T12:00:00Z,IS1\n"+
+		"bob@example.com,not-a-time,IS1\n")
+	r := mauledger(t, "", "ingest", "tokens", "--db", db, tokens)
+	if r.code != fail.CodeInput || !strings.Contains(r.stdout, "2 tokens: 1 loaded, 0 duplicates, 1 rejected") ||
+		!strings.Contains(r.stderr, tokens+`:3: issued_at "not-a-time" is not an RFC 3339 time`) {
+		t.Fatalf("ingest tokens: %+v", r)
+	}
+	users := func(evidence string) (int, string) {
+		r := mauledger(t, "", "report", "--db", db, "--month", "2026-10", "--format", "json", "--evidence", evidence)
+		var rep struct {
+			About  struct{ Evidence string } `json:"about"`
+			Months []struct {
+				ActiveUsers int `json:"active_users"`
+			} `json:"months"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+			t.Fatalf("report --evidence %s: %+v %v", evidence, r, err)
+		}
+		return rep.Months[0].ActiveUsers, rep.About.Evidence
+	}
+	if n, ev := users("strict"); n != 1 || ev != "strict" {
+		t.Errorf("strict: %d users, about.evidence %q", n, ev)
+	}
+	if n, ev := users("inferred"); n != 2 || ev != "inferred" {
+		t.Errorf("inferred: %d users, about.evidence %q", n, ev)
+	}
+	r = mauledger(t, "", "explain", "--db", db, "bob@example.com", "--month", "2026-10", "--evidence", "inferred")
+	if r.code != 0 || !strings.Contains(r.stdout, "sdk.connect (inferred)") || !strings.Contains(r.stdout, "via token_log, evidence") || !strings.Contains(r.stdout, tokens+":2") {
+		t.Errorf("explain: %+v", r)
 	}
 }

@@ -14,17 +14,37 @@ import (
 
 // settingsOptions are the flags that change what is counted and priced.
 type settingsOptions struct {
-	Scope  string
-	Prices string
+	Scope    string
+	Evidence string
+	Prices   string
 }
 
 func (s *settingsOptions) bind(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.Scope, "scope", string(analysis.ScopeService), "what one user is: service (a subject per Conversation Service) or account")
+	s.bindEvidence(cmd)
 	cmd.Flags().StringVar(&s.Prices, "prices", "", "price table, a YAML or JSON file of graduated bands (default: Twilio's list prices)")
+}
+
+func (s *settingsOptions) bindEvidence(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.Evidence, "evidence", string(analysis.EvidenceStrict),
+		"what may bill a user: strict (proven activity) or inferred (also access tokens issued, from ingest tokens)")
+}
+
+func (s *settingsOptions) evidence() (analysis.Evidence, error) {
+	switch e := analysis.Evidence(s.Evidence); e {
+	case analysis.EvidenceStrict, analysis.EvidenceInferred:
+		return e, nil
+	}
+	return "", fail.Usagef("--evidence %q: want strict or inferred", s.Evidence)
 }
 
 func (s *settingsOptions) settings() (analysis.Settings, error) {
 	set := analysis.DefaultSettings()
+	evidence, err := s.evidence()
+	if err != nil {
+		return set, err
+	}
+	set.Evidence = evidence
 	switch analysis.Scope(s.Scope) {
 	case analysis.ScopeService, analysis.ScopeAccount:
 		set.Scope = analysis.Scope(s.Scope)
@@ -59,12 +79,15 @@ addresses), how many were active through each family and rule, per
 Conversation Service, and the cost under a graduated price table.
 
 A month with no live events (webhooks or Event Streams) is marked incomplete:
-its figures are a lower bound. The JSON format ("schema":
+its figures are a lower bound. Only proven activity is billed unless
+--evidence inferred also counts access tokens issued (see ingest tokens);
+the About section says which. The JSON format ("schema":
 "mauledger.report/v1") is a stable interface for scripts.`,
 		Example: `  mauledger report --month 2026-10
   mauledger report --from 2025-11 --to 2026-10 --format json --out year.json
   mauledger report --month 2026-10 --out october.xlsx --redact
-  mauledger report --month 2026-10 --scope account --prices contract.yaml`,
+  mauledger report --month 2026-10 --scope account --prices contract.yaml
+  mauledger report --month 2026-10 --evidence inferred`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context()) },
 	}

@@ -54,6 +54,7 @@ every month who is billed, why, and what it costs.`,
 		newExplainCmd(io, g),
 		newIdentitiesCmd(io, g),
 		newDemoCmd(io, g),
+		newServeCmd(io, g),
 	)
 	return root
 }
