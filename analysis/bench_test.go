@@ -1,7 +1,6 @@
 package analysis
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"os"
@@ -28,22 +27,13 @@ var benchIdentities = flag.Int("bench-identities", 1_000_000, "identities billed
 func BenchmarkIdentities(b *testing.B) {
 	dir := b.TempDir()
 	input := filepath.Join(dir, "events.ndjson")
-	f, err := os.Create(input)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
 	guests := *benchIdentities * 9 / 10
-	if _, err := demo.Generate(w, demo.Config{
+	if _, err := demo.GenerateFile(input, demo.Config{
 		Seed: 5, Start: time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC), Months: 1, Services: 3,
 		StableUsers: *benchIdentities - guests, GuestsPerMonth: guests,
 	}); err != nil {
 		b.Fatal(err)
 	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
 	ctx := context.Background()
 	s, err := ingest.Open(ctx, filepath.Join(dir, "bench.duckdb"))
 	if err != nil {

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"io"
@@ -27,19 +26,10 @@ var benchEvents = flag.Int("bench-events", 1_000_000, "events in the generated f
 func BenchmarkLoadEvents(b *testing.B) {
 	dir := b.TempDir()
 	input := filepath.Join(dir, "events.ndjson")
-	f, err := os.Create(input)
+	stats, err := demo.GenerateFile(input, demo.BenchConfig(*benchEvents))
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	stats, err := demo.Generate(w, demo.BenchConfig(*benchEvents))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
 	info, _ := os.Stat(input)
 	b.SetBytes(info.Size())
 	var reportSeconds float64

@@ -78,14 +78,8 @@ acknowledged, is skipped with a warning.`,
 
 func (o *ingestEventsOptions) run(ctx context.Context) error {
 	log := newLogger(o.io.Err, o.global.Verbose)
-	// Check every file before touching the database, so that a typo costs nothing.
-	for _, f := range o.Files {
-		if f == "-" {
-			continue
-		}
-		if _, err := os.Stat(f); err != nil {
-			return fail.Input(fmt.Errorf("input %s: %w", f, unwrapPathError(err)))
-		}
+	if err := checkInputs(o.Files); err != nil {
+		return err
 	}
 	if o.Spool != "" {
 		if info, err := os.Stat(o.Spool); err != nil || !info.IsDir() {
@@ -170,21 +164,43 @@ func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store
 }
 
 func (o *ingestEventsOptions) loadOne(ctx context.Context, store *ingest.Store, name string) (ingest.EventsResult, error) {
-	var r io.Reader = o.io.In
-	display := "stdin"
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return ingest.EventsResult{}, fail.Input(fmt.Errorf("input %s: %w", name, unwrapPathError(err)))
-		}
-		defer f.Close()
-		r, display = f, name
+	r, display, done, err := openInput(name, o.io.In)
+	if err != nil {
+		return ingest.EventsResult{}, err
 	}
+	defer done()
 	res, err := store.LoadEvents(ctx, display, r)
 	if err != nil {
 		return res, fmt.Errorf("load %s: %w", display, err)
 	}
 	return res, nil
+}
+
+// checkInputs fails on the first input that cannot be opened, before the
+// database is touched, so that a typo costs nothing. "-" is stdin.
+func checkInputs(files []string) error {
+	for _, f := range files {
+		if f == "-" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			return fail.Input(fmt.Errorf("input %s: %w", f, unwrapPathError(err)))
+		}
+	}
+	return nil
+}
+
+// openInput opens the file name, or stdin for "-", and names it for
+// messages; done closes it.
+func openInput(name string, stdin io.Reader) (r io.Reader, display string, done func(), err error) {
+	if name == "-" {
+		return stdin, "stdin", func() {}, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, name, nil, fail.Input(fmt.Errorf("input %s: %w", name, unwrapPathError(err)))
+	}
+	return f, name, func() { f.Close() }, nil
 }
 
 // unwrapPathError drops the path from an *os.PathError, which the caller

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -48,10 +46,8 @@ Each file's good lines are stored together or not at all.`,
 }
 
 func (o *ingestTokensOptions) run(ctx context.Context) error {
-	for _, f := range o.Files {
-		if _, err := os.Stat(f); f != "-" && err != nil {
-			return fail.Input(fmt.Errorf("input %s: %w", f, unwrapPathError(err)))
-		}
+	if err := checkInputs(o.Files); err != nil {
+		return err
 	}
 	store, err := o.global.openStore(ctx)
 	if err != nil {
@@ -76,16 +72,11 @@ func (o *ingestTokensOptions) run(ctx context.Context) error {
 }
 
 func (o *ingestTokensOptions) loadOne(ctx context.Context, store *ingest.Store, name string) (ingest.TokensResult, error) {
-	var r io.Reader = o.io.In
-	display := "stdin"
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return ingest.TokensResult{}, fail.Input(fmt.Errorf("input %s: %w", name, unwrapPathError(err)))
-		}
-		defer f.Close()
-		r, display = f, name
+	r, display, done, err := openInput(name, o.io.In)
+	if err != nil {
+		return ingest.TokensResult{}, err
 	}
+	defer done()
 	res, err := store.LoadTokens(ctx, display, r)
 	if errors.Is(err, ingest.ErrTokenLog) {
 		return res, fail.Input(err)

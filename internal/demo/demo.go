@@ -17,9 +17,11 @@
 package demo
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"time"
 )
 
@@ -103,6 +105,24 @@ func benchAccount(num, den int64) Config {
 		WhatsAppAddresses: scale(d.WhatsAppAddresses),
 		BackOfficeUsers:   scale(d.BackOfficeUsers),
 	}
+}
+
+// GenerateFile writes the account's events to a new NDJSON file at path, as
+// the benchmarks load it.
+func GenerateFile(path string, cfg Config) (Stats, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	st, err := Generate(w, cfg)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return st, err
 }
 
 // Generate writes the account's events to w, month after month. Within a
