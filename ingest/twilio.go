@@ -190,7 +190,7 @@ func (p *TwilioPull) Run(ctx context.Context) (TwilioResult, error) {
 		TwilioPull: p,
 		api:        twilio.NewRestClientWithParams(twilio.ClientParams{Client: c}),
 		run:        r,
-		writer:     newSnapshotWriter(p.store, &p.stats),
+		writer:     newSnapshotWriter(p.store),
 		jobs:       make(chan conversationJob, p.opts.Concurrency),
 	}
 	g.Go(pl.writer.run)
@@ -277,7 +277,7 @@ func (pl *puller) users(ctx context.Context, service string) error {
 	for u := range records {
 		batch = append(batch, u)
 		if len(batch) == cap(batch) {
-			if err := pl.writer.send(ctx, usersUnit(service, batch, nil)); err != nil {
+			if err := pl.writer.send(ctx, usersUnit(&pl.stats, service, batch, nil)); err != nil {
 				return err
 			}
 			batch = make([]conversations.ConversationsV1ServiceUser, 0, 500)
@@ -286,7 +286,7 @@ func (pl *puller) users(ctx context.Context, service string) error {
 	if err := <-errs; err != nil {
 		return restError("list users of "+service, err)
 	}
-	return pl.writer.send(ctx, usersUnit(service, batch, &checkpoint{kind: "users", key: service, run: pl.run.id}))
+	return pl.writer.send(ctx, usersUnit(&pl.stats, service, batch, &checkpoint{kind: "users", key: service, run: pl.run.id}))
 }
 
 // conversationJob is one conversation to pull, with what is stored of it.
@@ -337,7 +337,7 @@ func (pl *puller) schedule(ctx context.Context, service string, page []conversat
 	if err != nil {
 		return err
 	}
-	if err := pl.writer.send(ctx, conversationsUnit(service, slices.Clone(page))); err != nil {
+	if err := pl.writer.send(ctx, conversationsUnit(&pl.stats, service, slices.Clone(page))); err != nil {
 		return err
 	}
 	for _, c := range page {
@@ -422,7 +422,7 @@ func (pl *puller) conversation(ctx context.Context, job conversationJob) (unit, 
 		}
 	}
 	cp := &checkpoint{kind: "conversation", key: job.sid, run: pl.run.id, state: job.state, lastIndex: newest}
-	return conversationUnit(job, participants, messages, cp), nil
+	return conversationUnit(&pl.stats, job, participants, messages, cp), nil
 }
 
 // pageToken reads the PageToken and Page of a next_page_url: messages are
@@ -466,7 +466,7 @@ func (pl *puller) usage(ctx context.Context) error {
 	if err := <-errs; err != nil {
 		return restError("list usage records", err)
 	}
-	return pl.writer.send(ctx, usageUnit(account, keep, &checkpoint{kind: "usage", key: account, run: pl.run.id}))
+	return pl.writer.send(ctx, usageUnit(&pl.stats, account, keep, &checkpoint{kind: "usage", key: account, run: pl.run.id}))
 }
 
 // restError names what failed, and marks a 401 or 403 as ErrTwilioAuth.

@@ -3,12 +3,14 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/duckdb/duckdb-go/v2"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
 )
@@ -78,17 +80,18 @@ type checkpoint struct {
 	lastIndex *int
 }
 
-func (c *checkpoint) save(ctx context.Context, tx *sql.Tx) error {
+func (c *checkpoint) stage(st *stager) error {
 	if c == nil {
 		return nil
 	}
-	var state any
+	var state, last any
 	if c.state != "" {
 		state = c.state
 	}
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO twilio_checkpoints VALUES (?, ?, ?, ?, ?, ?)`,
-		c.kind, c.key, c.run, state, c.lastIndex, time.Now().UTC())
-	return err
+	if c.lastIndex != nil {
+		last = int32(*c.lastIndex)
+	}
+	return st.add("twilio_checkpoints", c.kind, c.key, int32(c.run), state, last, time.Now().UTC())
 }
 
 // conversationCheckpoints returns what is stored of the conversations sids.
@@ -139,22 +142,33 @@ func (s *Store) oldestResource(ctx context.Context) (time.Time, error) {
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC), nil
 }
 
-// unit is work for the snapshot writer: rows to upsert, with the
-// checkpoint that says they are complete, all in one transaction.
-type unit func(ctx context.Context, tx *sql.Tx, stats *counters) error
+// unit is work for the snapshot writer: rows to stage, with the
+// checkpoint that says they are complete; a unit is committed whole.
+type unit func(st *stager) error
 
-// snapshotWriter is the one goroutine that writes a pull to DuckDB. It
-// commits several units per transaction when they queue up.
+// snapshotTables are the tables the writer upserts, with their keys.
+var snapshotTables = []struct{ name, key string }{
+	{"twilio_services", "sid"},
+	{"twilio_users", "sid"},
+	{"twilio_conversations", "sid"},
+	{"twilio_participants", "sid"},
+	{"twilio_messages", "sid"},
+	{"twilio_usage_records", "account_sid, category, start_date"},
+	{"twilio_checkpoints", "kind, key"},
+}
+
+// snapshotWriter is the one goroutine that writes a pull to DuckDB. Units
+// append their rows to temporary stage tables; a commit then upserts each
+// stage into its table in one statement, with every unit queued so far.
 type snapshotWriter struct {
 	store *Store
-	stats *counters
 	in    chan unit
 }
 
-const unitsPerCommit = 64
+const unitsPerCommit = 256
 
-func newSnapshotWriter(s *Store, stats *counters) *snapshotWriter {
-	return &snapshotWriter{store: s, stats: stats, in: make(chan unit, unitsPerCommit)}
+func newSnapshotWriter(s *Store) *snapshotWriter {
+	return &snapshotWriter{store: s, in: make(chan unit, 64)}
 }
 
 // send queues u, unless ctx ends first.
@@ -172,69 +186,127 @@ func (w *snapshotWriter) send(ctx context.Context, u unit) error {
 // refetch), and after a failure keeps draining so that senders never block.
 func (w *snapshotWriter) run() error {
 	ctx := context.Background()
+	st, err := newStager(ctx, w.store)
+	if err != nil {
+		for range w.in {
+		}
+		return fmt.Errorf("store twilio snapshot: %w", err)
+	}
+	defer st.close()
 	var failed error
 	for u := range w.in {
 		if failed != nil {
 			continue
 		}
-		batch := []unit{u}
+		failed = u(st)
 	more:
-		for len(batch) < unitsPerCommit {
+		for n := 1; failed == nil && n < unitsPerCommit; n++ {
 			select {
 			case next, ok := <-w.in:
 				if !ok {
 					break more
 				}
-				batch = append(batch, next)
+				failed = next(st)
 			default:
 				break more
 			}
 		}
-		failed = w.commit(ctx, batch)
+		if failed == nil {
+			failed = st.commit(ctx)
+		}
 	}
-	return failed
+	if failed != nil {
+		return fmt.Errorf("store twilio snapshot: %w", failed)
+	}
+	return nil
 }
 
-func (w *snapshotWriter) commit(ctx context.Context, batch []unit) error {
-	tx, err := w.store.DB.BeginTx(ctx, nil)
+// stager holds the writer's connection, its stage tables and appenders.
+type stager struct {
+	conn      *sql.Conn
+	appenders map[string]*duckdb.Appender
+	after     []func() // run once the commit succeeded
+}
+
+func newStager(ctx context.Context, s *Store) (*stager, error) {
+	conn, err := s.DB.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("store twilio snapshot: %w", err)
+		return nil, err
 	}
-	for _, u := range batch {
-		if err := u(ctx, tx, w.stats); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store twilio snapshot: %w", err)
+	st := &stager{conn: conn, appenders: map[string]*duckdb.Appender{}}
+	for _, t := range snapshotTables {
+		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_`+t.name+` AS FROM `+t.name+` LIMIT 0`); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// add appends a row to table's stage.
+func (st *stager) add(table string, row ...driver.Value) error {
+	a := st.appenders[table]
+	if a == nil {
+		err := st.conn.Raw(func(dc any) error {
+			var err error
+			a, err = duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_"+table)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		st.appenders[table] = a
+	}
+	if err := a.AppendRow(row...); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
+}
+
+// onCommit runs fn once what was staged so far is committed.
+func (st *stager) onCommit(fn func()) { st.after = append(st.after, fn) }
+
+// commit upserts every stage into its table, in one transaction, and
+// empties the stages. Within a stage the row appended last wins.
+func (st *stager) commit(ctx context.Context) error {
+	for t, a := range st.appenders {
+		delete(st.appenders, t)
+		if err := a.Close(); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+	}
+	tx, err := st.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range snapshotTables {
+		stmts := []string{
+			`INSERT OR REPLACE INTO ` + t.name + ` SELECT * FROM stage_` + t.name +
+				` QUALIFY row_number() OVER (PARTITION BY ` + t.key + ` ORDER BY rowid DESC) = 1`,
+			`DELETE FROM stage_` + t.name,
+		}
+		for _, q := range stmts {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store twilio snapshot: %w", err)
+		return err
 	}
+	for _, fn := range st.after {
+		fn()
+	}
+	st.after = st.after[:0]
 	return nil
 }
 
-// upsert inserts rows into table, replacing rows of the same key, a few
-// hundred rows per statement.
-func upsert(ctx context.Context, tx *sql.Tx, table string, rows [][]any) error {
-	const perStatement = 200
-	for len(rows) > 0 {
-		n := min(len(rows), perStatement)
-		var b strings.Builder
-		b.WriteString("INSERT OR REPLACE INTO " + table + " VALUES ")
-		args := make([]any, 0, n*len(rows[0]))
-		row := "(" + placeholders(len(rows[0])) + ")"
-		for i, r := range rows[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(row)
-			args = append(args, r...)
-		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("%s: %w", table, err)
-		}
-		rows = rows[n:]
+func (st *stager) close() {
+	for _, a := range st.appenders {
+		a.Close()
 	}
-	return nil
+	st.conn.Close()
 }
 
 func placeholders(n int) string {
@@ -268,69 +340,95 @@ func nullable(s *string) any {
 
 func servicesUnit(services []conversations.ConversationsV1Service) unit {
 	now := time.Now().UTC()
-	return func(ctx context.Context, tx *sql.Tx, _ *counters) error {
-		rows := make([][]any, 0, len(services))
+	return func(st *stager) error {
 		for _, s := range services {
-			rows = append(rows, []any{deref(s.Sid), nullable(s.FriendlyName), utc(s.DateCreated), now, raw(s)})
+			if err := st.add("twilio_services", deref(s.Sid), nullable(s.FriendlyName), utc(s.DateCreated), now, raw(s)); err != nil {
+				return err
+			}
 		}
-		return upsert(ctx, tx, "twilio_services", rows)
+		return nil
 	}
 }
 
-func usersUnit(service string, users []conversations.ConversationsV1ServiceUser, cp *checkpoint) unit {
+func usersUnit(stats *counters, service string, users []conversations.ConversationsV1ServiceUser, cp *checkpoint) unit {
 	now := time.Now().UTC()
-	return func(ctx context.Context, tx *sql.Tx, stats *counters) error {
-		rows := make([][]any, 0, len(users))
+	return func(st *stager) error {
 		for _, u := range users {
-			rows = append(rows, []any{deref(u.Sid), service, deref(u.Identity), utc(u.DateCreated), utc(u.DateUpdated), now, raw(u)})
+			if err := st.add("twilio_users", deref(u.Sid), service, deref(u.Identity), utc(u.DateCreated), utc(u.DateUpdated), now, raw(u)); err != nil {
+				return err
+			}
 		}
-		if err := upsert(ctx, tx, "twilio_users", rows); err != nil {
-			return err
-		}
-		stats.users.Add(int64(len(users)))
-		return cp.save(ctx, tx)
+		st.onCommit(func() { stats.users.Add(int64(len(users))) })
+		return cp.stage(st)
 	}
 }
 
-func conversationsUnit(service string, convs []conversations.ConversationsV1ServiceConversation) unit {
+func conversationsUnit(stats *counters, service string, convs []conversations.ConversationsV1ServiceConversation) unit {
 	now := time.Now().UTC()
-	return func(ctx context.Context, tx *sql.Tx, stats *counters) error {
-		rows := make([][]any, 0, len(convs))
+	return func(st *stager) error {
 		for _, c := range convs {
-			rows = append(rows, []any{deref(c.Sid), service, nullable(c.State), utc(c.DateCreated), utc(c.DateUpdated), now, raw(c)})
+			if err := st.add("twilio_conversations", deref(c.Sid), service, nullable(c.State), utc(c.DateCreated), utc(c.DateUpdated), now, raw(c)); err != nil {
+				return err
+			}
 		}
-		stats.conversations.Add(int64(len(convs)))
-		return upsert(ctx, tx, "twilio_conversations", rows)
+		st.onCommit(func() { stats.conversations.Add(int64(len(convs))) })
+		return nil
 	}
 }
 
 // conversationUnit stores one conversation's participants and new messages
 // with its checkpoint: after a crash a conversation is either complete or
 // pulled again.
-func conversationUnit(job conversationJob, participants []conversations.ConversationsV1ServiceConversationParticipant,
+func conversationUnit(stats *counters, job conversationJob, participants []conversations.ConversationsV1ServiceConversationParticipant,
 	messages []conversations.ConversationsV1ServiceConversationMessage, cp *checkpoint) unit {
 	now := time.Now().UTC()
-	return func(ctx context.Context, tx *sql.Tx, stats *counters) error {
-		rows := make([][]any, 0, len(participants))
+	return func(st *stager) error {
 		for _, p := range participants {
-			rows = append(rows, []any{deref(p.Sid), job.service, job.sid, nullable(p.Identity), bindingAddress(p.MessagingBinding),
-				utc(p.DateCreated), utc(p.DateUpdated), now, raw(p)})
+			if err := st.add("twilio_participants", deref(p.Sid), job.service, job.sid, nullable(p.Identity), bindingAddress(p.MessagingBinding),
+				utc(p.DateCreated), utc(p.DateUpdated), now, raw(p)); err != nil {
+				return err
+			}
 		}
-		if err := upsert(ctx, tx, "twilio_participants", rows); err != nil {
-			return err
-		}
-		rows = make([][]any, 0, len(messages))
 		for _, m := range messages {
-			rows = append(rows, []any{deref(m.Sid), job.service, job.sid, m.Index, nullable(m.Author), nullable(m.ParticipantSid),
-				utc(m.DateCreated), utc(m.DateUpdated), now, raw(m)})
+			if err := st.add("twilio_messages", deref(m.Sid), job.service, job.sid, int32(m.Index), nullable(m.Author), nullable(m.ParticipantSid),
+				utc(m.DateCreated), utc(m.DateUpdated), now, raw(m)); err != nil {
+				return err
+			}
 		}
-		if err := upsert(ctx, tx, "twilio_messages", rows); err != nil {
-			return err
+		st.onCommit(func() {
+			stats.participants.Add(int64(len(participants)))
+			stats.messages.Add(int64(len(messages)))
+			stats.done.Add(1)
+		})
+		return cp.stage(st)
+	}
+}
+
+func usageUnit(stats *counters, account string, records []usageRecord, cp *checkpoint) unit {
+	now := time.Now().UTC()
+	return func(st *stager) error {
+		for _, r := range records {
+			start, err := time.Parse(time.DateOnly, deref(r.StartDate))
+			if err != nil {
+				return fmt.Errorf("usage record %s: start_date %q", deref(r.Category), deref(r.StartDate))
+			}
+			var end, count, price any
+			if e, err := time.Parse(time.DateOnly, deref(r.EndDate)); err == nil {
+				end = e
+			}
+			if n, err := strconv.ParseInt(deref(r.Count), 10, 64); err == nil {
+				count = n
+			}
+			if r.Price != nil {
+				price = float64(*r.Price)
+			}
+			if err := st.add("twilio_usage_records", account, deref(r.Category), start, end, count, nullable(r.CountUnit),
+				price, nullable(r.PriceUnit), now, raw(r)); err != nil {
+				return err
+			}
 		}
-		stats.participants.Add(int64(len(participants)))
-		stats.messages.Add(int64(len(messages)))
-		stats.done.Add(1)
-		return cp.save(ctx, tx)
+		st.onCommit(func() { stats.usage.Add(int64(len(records))) })
+		return cp.stage(st)
 	}
 }
 
@@ -348,34 +446,4 @@ func bindingAddress(binding *any) any {
 		return a
 	}
 	return nil
-}
-
-func usageUnit(account string, records []usageRecord, cp *checkpoint) unit {
-	now := time.Now().UTC()
-	return func(ctx context.Context, tx *sql.Tx, stats *counters) error {
-		rows := make([][]any, 0, len(records))
-		for _, r := range records {
-			start, err := time.Parse(time.DateOnly, deref(r.StartDate))
-			if err != nil {
-				return fmt.Errorf("usage record %s: start_date %q", deref(r.Category), deref(r.StartDate))
-			}
-			var end, count, price any
-			if e, err := time.Parse(time.DateOnly, deref(r.EndDate)); err == nil {
-				end = e
-			}
-			if n, err := strconv.ParseInt(deref(r.Count), 10, 64); err == nil {
-				count = n
-			}
-			if r.Price != nil {
-				price = float64(*r.Price)
-			}
-			rows = append(rows, []any{account, deref(r.Category), start, end, count, nullable(r.CountUnit),
-				price, nullable(r.PriceUnit), now, raw(r)})
-		}
-		if err := upsert(ctx, tx, "twilio_usage_records", rows); err != nil {
-			return err
-		}
-		stats.usage.Add(int64(len(records)))
-		return cp.save(ctx, tx)
-	}
 }

@@ -23,7 +23,7 @@ func Synthetic(accountSID string, size Size) *Account {
 	a := &Account{SID: accountSID}
 	for s := range max(1, size.Services) {
 		a.Services = append(a.Services, &Service{
-			SID: sid("IS", s), FriendlyName: fmt.Sprintf("service %d", s+1), DateCreated: start.AddDate(-1, 0, 0),
+			SID: SID("IS", s), FriendlyName: fmt.Sprintf("service %d", s+1), DateCreated: start.AddDate(-1, 0, 0),
 		})
 	}
 	n := len(a.Services)
@@ -31,13 +31,13 @@ func Synthetic(accountSID string, size Size) *Account {
 	for u := range size.Users {
 		svc := a.Services[u%n]
 		created := start.Add(time.Duration(u) * time.Minute)
-		svc.Users = append(svc.Users, User{SID: sid("US", u), Identity: identity(u), DateCreated: created, DateUpdated: created.Add(24 * time.Hour)})
+		svc.Users = append(svc.Users, User{SID: SID("US", u), Identity: identity(u), DateCreated: created, DateUpdated: created.Add(24 * time.Hour)})
 	}
 	messages := 0
 	for c := range size.Conversations {
 		svc := a.Services[c%n]
 		created := start.Add(time.Duration(c) * time.Minute)
-		conv := &Conversation{SID: sid("CH", c), FriendlyName: fmt.Sprintf("chat %d", c+1), State: Active,
+		conv := &Conversation{SID: SID("CH", c), FriendlyName: fmt.Sprintf("chat %d", c+1), State: Active,
 			DateCreated: created, DateUpdated: created}
 		if size.ClosedEvery > 0 && c%size.ClosedEvery == size.ClosedEvery-1 {
 			conv.State = Closed
@@ -46,10 +46,10 @@ func Synthetic(accountSID string, size Size) *Account {
 		users := max(1, size.Users/n)
 		for p := range 2 {
 			u := (c/n+p*7)%users*n + c%n
-			conv.Participants = append(conv.Participants, Participant{SID: sid("MB", 3*c+p), Identity: identity(u),
+			conv.Participants = append(conv.Participants, Participant{SID: SID("MB", 3*c+p), Identity: identity(u),
 				DateCreated: created.Add(time.Duration(p) * time.Second)})
 		}
-		conv.Participants = append(conv.Participants, Participant{SID: sid("MB", 3*c+2),
+		conv.Participants = append(conv.Participants, Participant{SID: SID("MB", 3*c+2),
 			Address: fmt.Sprintf("+1555%07d", c), ProxyAddress: "+18885550100", DateCreated: created.Add(2 * time.Second)})
 		want := size.Messages * (c + 1) / max(1, size.Conversations)
 		for i := 0; messages < want; i++ {
@@ -58,7 +58,7 @@ func Synthetic(accountSID string, size Size) *Account {
 			if p.Address != "" {
 				author = p.Address
 			}
-			conv.Messages = append(conv.Messages, Message{SID: sid("IM", messages), Index: i, Author: author,
+			conv.Messages = append(conv.Messages, Message{SID: SID("IM", messages), Index: i, Author: author,
 				ParticipantSID: p.SID, Body: "hello", DateCreated: created.Add(time.Duration(i+3) * time.Second)})
 			messages++
 		}
@@ -73,5 +73,5 @@ func Synthetic(accountSID string, size Size) *Account {
 	return a
 }
 
-// sid is a SID of the given prefix made from n: 34 characters like Twilio's.
-func sid(prefix string, n int) string { return fmt.Sprintf("%s%032x", prefix, n) }
+// SID is a SID of the given prefix made from n: 34 characters like Twilio's.
+func SID(prefix string, n int) string { return fmt.Sprintf("%s%032x", prefix, n) }
