@@ -159,13 +159,17 @@ var snapshotTables = []struct{ name, key string }{
 
 // snapshotWriter is the one goroutine that writes a pull to DuckDB. Units
 // append their rows to temporary stage tables; a commit then upserts each
-// stage into its table in one statement, with every unit queued so far.
+// stage into its table in one statement. A commit has a fixed cost of tens
+// of milliseconds, so the writer gathers units for up to commitEvery.
 type snapshotWriter struct {
 	store *Store
 	in    chan unit
 }
 
-const unitsPerCommit = 256
+const (
+	commitEvery    = 250 * time.Millisecond
+	unitsPerCommit = 1000
+)
 
 func newSnapshotWriter(s *Store) *snapshotWriter {
 	return &snapshotWriter{store: s, in: make(chan unit, 64)}
@@ -199,16 +203,17 @@ func (w *snapshotWriter) run() error {
 			continue
 		}
 		failed = u(st)
-	more:
+		deadline := time.After(commitEvery)
+	gather:
 		for n := 1; failed == nil && n < unitsPerCommit; n++ {
 			select {
 			case next, ok := <-w.in:
 				if !ok {
-					break more
+					break gather
 				}
 				failed = next(st)
-			default:
-				break more
+			case <-deadline:
+				break gather
 			}
 		}
 		if failed == nil {
@@ -224,8 +229,8 @@ func (w *snapshotWriter) run() error {
 // stager holds the writer's connection, its stage tables and appenders.
 type stager struct {
 	conn      *sql.Conn
-	appenders map[string]*duckdb.Appender
-	after     []func() // run once the commit succeeded
+	appenders map[string]*duckdb.Appender // the tables with rows staged
+	after     []func()                    // run once the commit succeeded
 }
 
 func newStager(ctx context.Context, s *Store) (*stager, error) {
@@ -269,8 +274,10 @@ func (st *stager) onCommit(fn func()) { st.after = append(st.after, fn) }
 // commit upserts every stage into its table, in one transaction, and
 // empties the stages. Within a stage the row appended last wins.
 func (st *stager) commit(ctx context.Context) error {
+	staged := map[string]bool{}
 	for t, a := range st.appenders {
 		delete(st.appenders, t)
+		staged[t] = true
 		if err := a.Close(); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
@@ -281,6 +288,9 @@ func (st *stager) commit(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	for _, t := range snapshotTables {
+		if !staged[t.name] {
+			continue
+		}
 		stmts := []string{
 			`INSERT OR REPLACE INTO ` + t.name + ` SELECT * FROM stage_` + t.name +
 				` QUALIFY row_number() OVER (PARTITION BY ` + t.key + ` ORDER BY rowid DESC) = 1`,
