@@ -446,6 +446,9 @@ func (pl *puller) usage(ctx context.Context) error {
 	if pl.run.done(ctx, pl.store, "usage", account) {
 		return nil
 	}
+	if err := pl.writer.sync(ctx); err != nil {
+		return err
+	}
 	from, err := pl.store.oldestResource(ctx)
 	if err != nil {
 		return err

@@ -185,6 +185,24 @@ func (w *snapshotWriter) send(ctx context.Context, u unit) error {
 	}
 }
 
+// sync waits until every unit sent before it is committed.
+func (w *snapshotWriter) sync(ctx context.Context) error {
+	committed := make(chan struct{})
+	err := w.send(ctx, func(st *stager) error {
+		st.onCommit(func() { close(committed) })
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case <-committed:
+		return nil
+	case <-ctx.Done(): // the writer failed, or the pull was cancelled
+		return ctx.Err()
+	}
+}
+
 // run writes units until in is closed. It commits what is queued even when
 // the pull is cancelled (finished work is cheap to keep and costly to
 // refetch), and after a failure keeps draining so that senders never block.

@@ -18,7 +18,9 @@ func newIngestCmd(io *streams, g *globalOptions) *cobra.Command {
 		Short:   "Load evidence into the database",
 		Example: "  mauledger ingest events webhooks.ndjson\n  mauledger ingest twilio",
 		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, args []string) error { return fail.Usagef("ingest needs a source: events or twilio") },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fail.Usagef("ingest needs a source: events or twilio")
+		},
 	}
 	cmd.AddCommand(newIngestEventsCmd(io, g), newIngestTwilioCmd(io, g))
 	return cmd

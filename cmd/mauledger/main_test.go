@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -227,7 +228,7 @@ func TestExplain(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	r := mauledger(t, "", "version")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, "schema v1") {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, fmt.Sprintf("schema v%d)", ingest.SchemaVersion())) {
 		t.Errorf("%+v", r)
 	}
 }
