@@ -191,7 +191,7 @@ func (p *TwilioPull) Run(ctx context.Context) (TwilioResult, error) {
 		api:        twilio.NewRestClientWithParams(twilio.ClientParams{Client: c}),
 		run:        r,
 		writer:     newSnapshotWriter(p.store),
-		jobs:       make(chan conversationJob, p.opts.Concurrency),
+		jobs:       make(chan conversationJob, 2*p.opts.Concurrency),
 	}
 	g.Go(pl.writer.run)
 	g.Go(func() error {
@@ -231,7 +231,9 @@ func (pl *puller) pull(ctx context.Context) error {
 		listers.Wait()
 		close(pl.jobs)
 	}()
-	for range pl.opts.Concurrency {
+	// Twice as many workers as requests in flight: while one decodes a page
+	// or waits for the writer, another has a request out.
+	for range 2 * pl.opts.Concurrency {
 		g.Go(func() error { return pl.work(gctx) })
 	}
 	if err := g.Wait(); err != nil {

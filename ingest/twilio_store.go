@@ -257,6 +257,13 @@ func newStager(ctx context.Context, s *Store) (*stager, error) {
 		return nil, err
 	}
 	st := &stager{conn: conn, appenders: map[string]*duckdb.Appender{}}
+	// A checkpoint rewrites the growing tables and their indexes: at the
+	// default 16 MB of WAL, a pull checkpointed every few seconds. Once at
+	// the end is enough (close resets the threshold).
+	if _, err := conn.ExecContext(ctx, `SET checkpoint_threshold = '1GB'`); err != nil {
+		conn.Close()
+		return nil, err
+	}
 	for _, t := range snapshotTables {
 		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_`+t.name+` AS FROM `+t.name+` LIMIT 0`); err != nil {
 			conn.Close()
@@ -334,6 +341,7 @@ func (st *stager) close() {
 	for _, a := range st.appenders {
 		a.Close()
 	}
+	st.conn.ExecContext(context.Background(), `RESET checkpoint_threshold`)
 	st.conn.Close()
 }
 
