@@ -386,20 +386,30 @@ var errDeleted = errors.New("deleted")
 // conversation fetches one conversation's participants and its messages,
 // newest first, down to the newest one already stored.
 func (pl *puller) conversation(ctx context.Context, job conversationJob) (unit, error) {
+	// Both lists are paged by hand (PageToken from next_page_url): twilio-go's
+	// streams re-encode every page to find the next one, which costs more
+	// than the page itself for the one-page lists most conversations have.
 	api := pl.api.ConversationsV1
-	records, errs := api.StreamServiceConversationParticipant(job.service, job.sid,
-		&conversations.ListServiceConversationParticipantParams{PageSize: ptr(pageSize)})
 	var participants []conversations.ConversationsV1ServiceConversationParticipant
-	for p := range records {
-		participants = append(participants, p)
-	}
-	if err := <-errs; err != nil {
-		return nil, conversationError("participants", job, err)
+	pParams := &conversations.ListServiceConversationParticipantParams{PageSize: ptr(pageSize)}
+	token, pageNo := "", ""
+	for {
+		resp, err := api.PageServiceConversationParticipant(job.service, job.sid, pParams, token, pageNo)
+		if err != nil {
+			return nil, conversationError("participants", job, err)
+		}
+		participants = append(participants, resp.Participants...)
+		if resp.Meta.NextPageUrl == nil || *resp.Meta.NextPageUrl == "" {
+			break
+		}
+		if token, pageNo, err = pageToken(*resp.Meta.NextPageUrl); err != nil {
+			return nil, fmt.Errorf("participants of %s: %w", job.sid, err)
+		}
 	}
 	var messages []conversations.ConversationsV1ServiceConversationMessage
 	newest := job.lastIndex
 	params := &conversations.ListServiceConversationMessageParams{Order: ptr("desc"), PageSize: ptr(pageSize)}
-	token, pageNo := "", ""
+	token, pageNo = "", ""
 	for {
 		resp, err := api.PageServiceConversationMessage(job.service, job.sid, params, token, pageNo)
 		if err != nil {
@@ -427,8 +437,9 @@ func (pl *puller) conversation(ctx context.Context, job conversationJob) (unit, 
 	return conversationUnit(&pl.stats, job, participants, messages, cp), nil
 }
 
-// pageToken reads the PageToken and Page of a next_page_url: messages are
-// paged with them so that a pull can stop at the newest message it has.
+// pageToken reads the PageToken and Page of a next_page_url, for the lists
+// paged by hand: messages, so that a pull can stop at the newest message it
+// has, and participants.
 func pageToken(next string) (string, string, error) {
 	u, err := url.Parse(next)
 	if err != nil {

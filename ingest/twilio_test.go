@@ -355,7 +355,7 @@ func TestTwilioPullResumesAnInterruptedRunWithoutRefetchingOrDuplicates(t *testi
 	}
 	for _, r := range f.Requests() {
 		for sid := range done {
-			if strings.Contains(r, sid) {
+			if strings.Contains(r, "/Conversations/"+sid) {
 				t.Errorf("refetched a conversation the interrupted run completed: %s", r)
 			}
 		}
@@ -431,7 +431,7 @@ func TestTwilioPullSecondRunFetchesOnlyWhatChanged(t *testing.T) {
 	}
 	f.Requests()
 	pull(t, s, testOptions(f))
-	if n := requestsFor(f.Requests(), closing); n != 0 {
+	if n := requestsFor(f.Requests(), "/Conversations/"+closing); n != 0 {
 		t.Errorf("%d requests for a conversation stored closed", n)
 	}
 

@@ -7,150 +7,194 @@ import (
 )
 
 // The resources as Twilio's OpenAPI description shows them
-// (twilio_conversations_v1.json, twilio_api_v2010.json).
+// (twilio_conversations_v1.json, twilio_api_v2010.json). Structs rather than
+// maps: a large account is served in hundreds of thousands of items.
 
-func stamp(t time.Time) any {
+// stamp is a Twilio time, or null for a zero time.
+func stamp(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(time.RFC3339)
+	s := t.UTC().Format(time.RFC3339)
+	return &s
 }
 
-func (s *Server) serviceJSON(svc *Service) map[string]any {
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type serviceJSON struct {
+	SID          string            `json:"sid"`
+	AccountSID   string            `json:"account_sid"`
+	FriendlyName string            `json:"friendly_name"`
+	DateCreated  *string           `json:"date_created"`
+	DateUpdated  *string           `json:"date_updated"`
+	URL          string            `json:"url"`
+	Links        map[string]string `json:"links"`
+}
+
+func (s *Server) serviceJSON(svc *Service) any {
 	url := ConversationsHost + "/v1/Services/" + svc.SID
-	return map[string]any{
-		"sid":           svc.SID,
-		"account_sid":   s.account.SID,
-		"friendly_name": svc.FriendlyName,
-		"date_created":  stamp(svc.DateCreated),
-		"date_updated":  stamp(svc.DateCreated),
-		"url":           url,
-		"links": map[string]any{
-			"conversations": url + "/Conversations",
-			"users":         url + "/Users",
-		},
+	return serviceJSON{
+		SID: svc.SID, AccountSID: s.account.SID, FriendlyName: svc.FriendlyName,
+		DateCreated: stamp(svc.DateCreated), DateUpdated: stamp(svc.DateCreated), URL: url,
+		Links: map[string]string{"conversations": url + "/Conversations", "users": url + "/Users"},
 	}
 }
 
-func (s *Server) userJSON(svc *Service, u *User) map[string]any {
+type userJSON struct {
+	SID            string            `json:"sid"`
+	AccountSID     string            `json:"account_sid"`
+	ChatServiceSID string            `json:"chat_service_sid"`
+	RoleSID        string            `json:"role_sid"`
+	Identity       string            `json:"identity"`
+	FriendlyName   *string           `json:"friendly_name"`
+	Attributes     string            `json:"attributes"`
+	IsOnline       *bool             `json:"is_online"`
+	IsNotifiable   *bool             `json:"is_notifiable"`
+	DateCreated    *string           `json:"date_created"`
+	DateUpdated    *string           `json:"date_updated"`
+	URL            string            `json:"url"`
+	Links          map[string]string `json:"links"`
+}
+
+func (s *Server) userJSON(svc *Service, u *User) any {
 	url := ConversationsHost + "/v1/Services/" + svc.SID + "/Users/" + u.SID
-	return map[string]any{
-		"sid":              u.SID,
-		"account_sid":      s.account.SID,
-		"chat_service_sid": svc.SID,
-		"role_sid":         "RLaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"identity":         u.Identity,
-		"friendly_name":    nil,
-		"attributes":       "{}",
-		"is_online":        nil,
-		"is_notifiable":    nil,
-		"date_created":     stamp(u.DateCreated),
-		"date_updated":     stamp(u.DateUpdated),
-		"url":              url,
-		"links":            map[string]any{"user_conversations": url + "/Conversations"},
+	return userJSON{
+		SID: u.SID, AccountSID: s.account.SID, ChatServiceSID: svc.SID, RoleSID: "RLaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		Identity: u.Identity, Attributes: "{}", DateCreated: stamp(u.DateCreated), DateUpdated: stamp(u.DateUpdated),
+		URL: url, Links: map[string]string{"user_conversations": url + "/Conversations"},
 	}
 }
 
-func (s *Server) conversationJSON(svc *Service, c *Conversation) map[string]any {
+type conversationJSON struct {
+	SID                 string            `json:"sid"`
+	AccountSID          string            `json:"account_sid"`
+	ChatServiceSID      string            `json:"chat_service_sid"`
+	MessagingServiceSID string            `json:"messaging_service_sid"`
+	FriendlyName        *string           `json:"friendly_name"`
+	UniqueName          *string           `json:"unique_name"`
+	Attributes          string            `json:"attributes"`
+	State               string            `json:"state"`
+	DateCreated         *string           `json:"date_created"`
+	DateUpdated         *string           `json:"date_updated"`
+	Timers              struct{}          `json:"timers"`
+	URL                 string            `json:"url"`
+	Links               map[string]string `json:"links"`
+	Bindings            *struct{}         `json:"bindings"`
+}
+
+func (s *Server) conversationJSON(svc *Service, c *Conversation) any {
 	url := ConversationsHost + "/v1/Services/" + svc.SID + "/Conversations/" + c.SID
-	return map[string]any{
-		"sid":                   c.SID,
-		"account_sid":           s.account.SID,
-		"chat_service_sid":      svc.SID,
-		"messaging_service_sid": "MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"friendly_name":         c.FriendlyName,
-		"unique_name":           nil,
-		"attributes":            "{}",
-		"state":                 c.State,
-		"date_created":          stamp(c.DateCreated),
-		"date_updated":          stamp(c.DateUpdated),
-		"timers":                map[string]any{},
-		"url":                   url,
-		"links": map[string]any{
-			"participants": url + "/Participants",
-			"messages":     url + "/Messages",
-			"webhooks":     url + "/Webhooks",
-		},
-		"bindings": nil,
+	return conversationJSON{
+		SID: c.SID, AccountSID: s.account.SID, ChatServiceSID: svc.SID, MessagingServiceSID: "MGaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		FriendlyName: orNull(c.FriendlyName), Attributes: "{}", State: c.State,
+		DateCreated: stamp(c.DateCreated), DateUpdated: stamp(c.DateUpdated), URL: url,
+		Links: map[string]string{"participants": url + "/Participants", "messages": url + "/Messages", "webhooks": url + "/Webhooks"},
 	}
 }
 
-func (s *Server) participantJSON(svc *Service, c *Conversation, p *Participant) map[string]any {
-	var identity, binding any
+type bindingJSON struct {
+	Type         string `json:"type"`
+	Address      string `json:"address"`
+	ProxyAddress string `json:"proxy_address"`
+}
+
+type participantJSON struct {
+	SID                  string       `json:"sid"`
+	AccountSID           string       `json:"account_sid"`
+	ChatServiceSID       string       `json:"chat_service_sid"`
+	ConversationSID      string       `json:"conversation_sid"`
+	Identity             *string      `json:"identity"`
+	Attributes           string       `json:"attributes"`
+	MessagingBinding     *bindingJSON `json:"messaging_binding"`
+	RoleSID              string       `json:"role_sid"`
+	DateCreated          *string      `json:"date_created"`
+	DateUpdated          *string      `json:"date_updated"`
+	URL                  string       `json:"url"`
+	LastReadMessageIndex *int         `json:"last_read_message_index"`
+	LastReadTimestamp    *string      `json:"last_read_timestamp"`
+}
+
+func (s *Server) participantJSON(svc *Service, c *Conversation, p *Participant) any {
+	j := participantJSON{
+		SID: p.SID, AccountSID: s.account.SID, ChatServiceSID: svc.SID, ConversationSID: c.SID, Attributes: "{}",
+		RoleSID: "RLaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", DateCreated: stamp(p.DateCreated), DateUpdated: stamp(p.DateUpdated),
+		URL: ConversationsHost + "/v1/Services/" + svc.SID + "/Conversations/" + c.SID + "/Participants/" + p.SID,
+	}
 	if p.Address != "" {
 		kind := "sms"
 		if strings.HasPrefix(p.Address, "whatsapp:") {
 			kind = "whatsapp"
 		}
-		binding = map[string]any{"type": kind, "address": p.Address, "proxy_address": p.ProxyAddress}
+		j.MessagingBinding = &bindingJSON{Type: kind, Address: p.Address, ProxyAddress: p.ProxyAddress}
 	} else {
-		identity = p.Identity
+		j.Identity = orNull(p.Identity)
 	}
-	return map[string]any{
-		"sid":                     p.SID,
-		"account_sid":             s.account.SID,
-		"chat_service_sid":        svc.SID,
-		"conversation_sid":        c.SID,
-		"identity":                identity,
-		"attributes":              "{}",
-		"messaging_binding":       binding,
-		"role_sid":                "RLaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"date_created":            stamp(p.DateCreated),
-		"date_updated":            stamp(p.DateUpdated),
-		"url":                     ConversationsHost + "/v1/Services/" + svc.SID + "/Conversations/" + c.SID + "/Participants/" + p.SID,
-		"last_read_message_index": nil,
-		"last_read_timestamp":     nil,
-	}
+	return j
 }
 
-func (s *Server) messageJSON(svc *Service, c *Conversation, m *Message) map[string]any {
+type messageJSON struct {
+	SID             string            `json:"sid"`
+	AccountSID      string            `json:"account_sid"`
+	ChatServiceSID  string            `json:"chat_service_sid"`
+	ConversationSID string            `json:"conversation_sid"`
+	Index           int               `json:"index"`
+	Author          string            `json:"author"`
+	Body            string            `json:"body"`
+	Media           *[]any            `json:"media"`
+	Attributes      string            `json:"attributes"`
+	ParticipantSID  *string           `json:"participant_sid"`
+	DateCreated     *string           `json:"date_created"`
+	DateUpdated     *string           `json:"date_updated"`
+	Delivery        *struct{}         `json:"delivery"`
+	ContentSID      *string           `json:"content_sid"`
+	URL             string            `json:"url"`
+	Links           map[string]string `json:"links"`
+}
+
+func (s *Server) messageJSON(svc *Service, c *Conversation, m *Message) any {
 	url := ConversationsHost + "/v1/Services/" + svc.SID + "/Conversations/" + c.SID + "/Messages/" + m.SID
-	var participant any
-	if m.ParticipantSID != "" {
-		participant = m.ParticipantSID
-	}
-	return map[string]any{
-		"sid":              m.SID,
-		"account_sid":      s.account.SID,
-		"chat_service_sid": svc.SID,
-		"conversation_sid": c.SID,
-		"index":            m.Index,
-		"author":           m.Author,
-		"body":             m.Body,
-		"media":            nil,
-		"attributes":       "{}",
-		"participant_sid":  participant,
-		"date_created":     stamp(m.DateCreated),
-		"date_updated":     stamp(m.DateUpdated),
-		"delivery":         nil,
-		"content_sid":      nil,
-		"url":              url,
-		"links": map[string]any{
-			"delivery_receipts": url + "/Receipts",
-			"channel_metadata":  url + "/ChannelMetadata",
-		},
+	return messageJSON{
+		SID: m.SID, AccountSID: s.account.SID, ChatServiceSID: svc.SID, ConversationSID: c.SID, Index: m.Index,
+		Author: m.Author, Body: m.Body, Attributes: "{}", ParticipantSID: orNull(m.ParticipantSID),
+		DateCreated: stamp(m.DateCreated), DateUpdated: stamp(m.DateUpdated), URL: url,
+		Links: map[string]string{"delivery_receipts": url + "/Receipts", "channel_metadata": url + "/ChannelMetadata"},
 	}
 }
 
-func (s *Server) usageJSON(u UsageRecord) map[string]any {
+type usageJSON struct {
+	AccountSID      string            `json:"account_sid"`
+	APIVersion      string            `json:"api_version"`
+	AsOf            string            `json:"as_of"`
+	Category        string            `json:"category"`
+	Count           string            `json:"count"`
+	CountUnit       string            `json:"count_unit"`
+	Description     string            `json:"description"`
+	StartDate       string            `json:"start_date"`
+	EndDate         string            `json:"end_date"`
+	Price           string            `json:"price"`
+	PriceUnit       string            `json:"price_unit"`
+	Usage           string            `json:"usage"`
+	UsageUnit       string            `json:"usage_unit"`
+	URI             string            `json:"uri"`
+	SubresourceURIs map[string]string `json:"subresource_uris"`
+}
+
+func (s *Server) usageJSON(u UsageRecord) any {
 	base := "/2010-04-01/Accounts/" + s.account.SID + "/Usage/Records/"
 	start := u.Month.UTC()
-	return map[string]any{
-		"account_sid": s.account.SID,
-		"api_version": "2010-04-01",
-		"as_of":       start.AddDate(0, 1, 0).Format("2006-01-02T15:04:05+00:00"),
-		"category":    u.Category,
-		"count":       strconv.Itoa(u.Count),
-		"count_unit":  u.CountUnit,
-		"description": u.Description,
-		"start_date":  start.Format(time.DateOnly),
-		"end_date":    start.AddDate(0, 1, -1).Format(time.DateOnly),
-		"price":       strconv.FormatFloat(u.Price, 'f', 2, 64),
-		"price_unit":  "usd",
-		"usage":       strconv.Itoa(u.Count),
-		"usage_unit":  u.CountUnit,
-		"uri":         base + "Monthly.json?Category=" + u.Category + "&StartDate=" + start.Format(time.DateOnly),
-		"subresource_uris": map[string]any{
+	return usageJSON{
+		AccountSID: s.account.SID, APIVersion: "2010-04-01",
+		AsOf:     start.AddDate(0, 1, 0).Format("2006-01-02T15:04:05+00:00"),
+		Category: u.Category, Count: strconv.Itoa(u.Count), CountUnit: u.CountUnit, Description: u.Description,
+		StartDate: start.Format(time.DateOnly), EndDate: start.AddDate(0, 1, -1).Format(time.DateOnly),
+		Price: strconv.FormatFloat(u.Price, 'f', 2, 64), PriceUnit: "usd", Usage: strconv.Itoa(u.Count), UsageUnit: u.CountUnit,
+		URI: base + "Monthly.json?Category=" + u.Category + "&StartDate=" + start.Format(time.DateOnly),
+		SubresourceURIs: map[string]string{
 			"daily":   base + "Daily.json?Category=" + u.Category,
 			"monthly": base + "Monthly.json?Category=" + u.Category,
 		},
