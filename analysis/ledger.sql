@@ -57,8 +57,9 @@ snapshot_only AS (
         SELECT 1 FROM events e
         WHERE e.resource = s.resource AND e.action = s.action
           AND coalesce(e.message_sid, e.participant_sid, e.user_sid) = coalesce(s.message_sid, s.participant_sid, s.user_sid)
-          -- a resource is added once, but updated many times
-          AND (s.action = 'added' OR e.occurred_at = s.occurred_at))
+          -- a resource is added once, but updated many times; the REST API
+          -- gives whole seconds where events may give milliseconds
+          AND (s.action = 'added' OR date_trunc('second', e.occurred_at) = s.occurred_at))
 ),
 evidence AS (
     SELECT * FROM events
