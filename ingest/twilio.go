@@ -89,6 +89,9 @@ const (
 	usersPageSize = 50
 	pageSize      = 100
 	usagePageSize = 1000
+	// maxHeldMessages bounds the messages a worker holds before it hands
+	// them to the writer.
+	maxHeldMessages = 2000
 )
 
 // TwilioProgress is a snapshot of a pull's running totals.
@@ -431,6 +434,15 @@ func (pl *puller) conversation(ctx context.Context, job conversationJob) (unit, 
 		}
 		if token, pageNo, err = pageToken(*resp.Meta.NextPageUrl); err != nil {
 			return nil, fmt.Errorf("messages of %s: %w", job.sid, err)
+		}
+		// A long history goes to the writer as it comes, so that memory
+		// stays bounded; the conversation counts as pulled only when its
+		// checkpoint is committed with the last part.
+		if len(messages) >= maxHeldMessages {
+			if err := pl.writer.send(ctx, conversationUnit(&pl.stats, job, nil, messages, nil)); err != nil {
+				return nil, err
+			}
+			messages = nil
 		}
 	}
 	cp := &checkpoint{kind: "conversation", key: job.sid, run: pl.run.id, state: job.state, lastIndex: newest}

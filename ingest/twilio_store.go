@@ -414,7 +414,7 @@ func conversationsUnit(stats *counters, service string, convs []conversations.Co
 
 // conversationUnit stores one conversation's participants and new messages
 // with its checkpoint: after a crash a conversation is either complete or
-// pulled again.
+// pulled again. A part of a long history comes without a checkpoint.
 func conversationUnit(stats *counters, job conversationJob, participants []conversations.ConversationsV1ServiceConversationParticipant,
 	messages []conversations.ConversationsV1ServiceConversationMessage, cp *checkpoint) unit {
 	now := time.Now().UTC()
@@ -434,7 +434,9 @@ func conversationUnit(stats *counters, job conversationJob, participants []conve
 		st.onCommit(func() {
 			stats.participants.Add(int64(len(participants)))
 			stats.messages.Add(int64(len(messages)))
-			stats.done.Add(1)
+			if cp != nil {
+				stats.done.Add(1)
+			}
 		})
 		return cp.stage(st)
 	}

@@ -156,15 +156,22 @@ func TestTwilioPullStoresEveryResourceAtMaximumPageSizes(t *testing.T) {
 }
 
 func TestTwilioPullFollowsLongMessageHistoriesPageByPage(t *testing.T) {
-	f := newFake(t, twiliofake.Size{Services: 1, Users: 10, Conversations: 2, Messages: 450})
+	f := newFake(t, twiliofake.Size{Services: 1, Users: 10, Conversations: 2, Messages: 2 * 4550})
 	s := newStore(t)
-	pull(t, s, testOptions(f))
-	// 225 messages each: 3 pages of 100, the later ones through next_page_url.
-	if n := requestsFor(f.Requests(), "/Messages?"); n != 6 {
-		t.Errorf("%d message page requests, want 6", n)
+	res := pull(t, s, testOptions(f))
+	// 4,550 messages each: 46 pages of 100, the later ones through
+	// next_page_url, handed to the writer in parts of 2,000.
+	if n := requestsFor(f.Requests(), "/Messages?"); n != 92 {
+		t.Errorf("%d message page requests, want 92", n)
 	}
-	if n := count(t, s, `SELECT count(DISTINCT "index") FROM twilio_messages`); n != 225 {
-		t.Errorf("%d distinct message indexes, want 225", n)
+	if n := count(t, s, `SELECT count(DISTINCT "index") FROM twilio_messages`); n != 4550 {
+		t.Errorf("%d distinct message indexes, want 4550", n)
+	}
+	if res.Messages != 9100 || res.Done != 2 {
+		t.Errorf("pulled %d messages, %d conversations", res.Messages, res.Done)
+	}
+	if n := count(t, s, `SELECT count(*) FROM twilio_checkpoints WHERE kind = 'conversation' AND last_message_index = 4549`); n != 2 {
+		t.Errorf("%d conversations checkpointed at their newest message", n)
 	}
 }
 
