@@ -168,12 +168,6 @@ func (p *TwilioPull) Run(ctx context.Context) (TwilioResult, error) {
 		}
 		base = u
 	}
-	r, err := p.store.startRun(ctx, p.opts.Full, p.opts.Services)
-	if err != nil {
-		return TwilioResult{}, err
-	}
-	p.opts.Log.Debug("twilio run", "run", r.id, "resumed", r.resumed, "full", r.full)
-
 	g, gctx := errgroup.WithContext(ctx)
 	t := newTransport(gctx, base, p.opts.Concurrency, p.opts.Retry, &p.stats)
 	t.onRetry = func(reason string, wait time.Duration) {
@@ -192,14 +186,28 @@ func (p *TwilioPull) Run(ctx context.Context) (TwilioResult, error) {
 	pl := &puller{
 		TwilioPull: p,
 		api:        twilio.NewRestClientWithParams(twilio.ClientParams{Client: c}),
-		run:        r,
 		writer:     newSnapshotWriter(p.store),
 		jobs:       make(chan conversationJob, 2*p.opts.Concurrency),
 	}
+	// The services first: rejected credentials or an unknown service stop
+	// the pull before a run is recorded.
+	services, all, err := pl.services()
+	if err == nil {
+		pl.run, err = p.store.startRun(ctx, p.opts.Full, p.opts.Services)
+	}
+	if err != nil {
+		g.Wait() // nothing runs in g yet: this releases its context
+		return TwilioResult{TwilioProgress: p.Progress()}, err
+	}
+	r := pl.run
+	p.opts.Log.Debug("twilio run", "run", r.id, "resumed", r.resumed, "full", r.full)
 	g.Go(pl.writer.run)
 	g.Go(func() error {
 		defer close(pl.writer.in)
-		return pl.pull(gctx)
+		if err := pl.writer.send(gctx, servicesUnit(all)); err != nil {
+			return err
+		}
+		return pl.pull(gctx, services)
 	})
 	err = g.Wait()
 	if err == nil {
@@ -215,11 +223,7 @@ func (p *TwilioPull) Run(ctx context.Context) (TwilioResult, error) {
 // pull lists the services, then pulls every service's users and
 // conversations at once (the conversations through the worker pool), and
 // the usage records last.
-func (pl *puller) pull(ctx context.Context) error {
-	services, err := pl.services(ctx)
-	if err != nil {
-		return err
-	}
+func (pl *puller) pull(ctx context.Context, services []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	var listers sync.WaitGroup
 	for _, svc := range services {
@@ -245,16 +249,16 @@ func (pl *puller) pull(ctx context.Context) error {
 	return pl.usage(ctx)
 }
 
-// services lists the account's Conversation Services and keeps those asked
-// for; a name the account lacks is an error before anything else is pulled.
-func (pl *puller) services(ctx context.Context) ([]string, error) {
+// services lists the account's Conversation Services, all of them and the
+// SIDs of those asked for; a name the account lacks is an error.
+func (pl *puller) services() ([]string, []conversations.ConversationsV1Service, error) {
 	records, errs := pl.api.ConversationsV1.StreamService(&conversations.ListServiceParams{PageSize: ptr(pageSize)})
 	var all []conversations.ConversationsV1Service
 	for s := range records {
 		all = append(all, s)
 	}
 	if err := <-errs; err != nil {
-		return nil, restError("list Conversation Services", err)
+		return nil, nil, restError("list Conversation Services", err)
 	}
 	var keep []string
 	for _, s := range all {
@@ -264,10 +268,10 @@ func (pl *puller) services(ctx context.Context) ([]string, error) {
 	}
 	for _, want := range pl.opts.Services {
 		if !slices.Contains(keep, want) {
-			return nil, fmt.Errorf("%w %s: account %s has no such service", ErrUnknownService, want, pl.opts.Credentials.AccountSID)
+			return nil, nil, fmt.Errorf("%w %s: account %s has no such service", ErrUnknownService, want, pl.opts.Credentials.AccountSID)
 		}
 	}
-	return keep, pl.writer.send(ctx, servicesUnit(all))
+	return keep, all, nil
 }
 
 // users lists one service's users, all of them every run (a User's

@@ -249,6 +249,9 @@ func TestTwilioPullStopsAtOnceOnRejectedCredentials(t *testing.T) {
 	if strings.Contains(err.Error(), "revoked") {
 		t.Errorf("the error shows the secret: %v", err)
 	}
+	if n := count(t, s, `SELECT count(*) FROM twilio_runs`); n != 0 {
+		t.Errorf("a rejected pull recorded %d runs: the next would call itself a resume", n)
+	}
 
 	// An API key pair authenticates as well, and a 403 midway stops the run.
 	f.AddAPIKey("SK00000000000000000000000000000001", "keysecret")
