@@ -150,7 +150,7 @@ func TestTwilioPullStoresEveryResourceAtMaximumPageSizes(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM twilio_participants WHERE address LIKE '+1555%' AND identity IS NULL`); n != 240 {
 		t.Errorf("%d address participants, want 240", n)
 	}
-	if n := count(t, s, `SELECT count(*) FROM twilio_usage_records WHERE category = 'conversations' AND count = 230 AND start_date = DATE '2026-09-01'`); n != 1 {
+	if n := count(t, s, `SELECT count(*) FROM twilio_usage_records WHERE category = 'conversations' AND count = 470 AND start_date = DATE '2026-09-01'`); n != 1 {
 		t.Errorf("the conversations usage record is missing or wrong")
 	}
 }

@@ -66,7 +66,8 @@ func Synthetic(accountSID string, size Size) *Account {
 	}
 	month := start
 	a.Usage = []UsageRecord{
-		{Category: "conversations", Description: "Conversations", Month: month, Count: size.Users, CountUnit: "users", Price: 0},
+		// every user and every conversation's SMS address is active in the month
+		{Category: "conversations", Description: "Conversations", Month: month, Count: size.Users + size.Conversations, CountUnit: "users"},
 		{Category: "conversations-api-requests", Description: "Conversations API Requests", Month: month, Count: size.Messages, CountUnit: "requests"},
 		{Category: "sms-inbound", Description: "Inbound SMS", Month: month, Count: 7, CountUnit: "messages"},
 	}
