@@ -88,10 +88,6 @@ func (o *ingestTwilioOptions) run(ctx context.Context) error {
 	}
 	res, err := pull.Run(ctx)
 	stop()
-	if errors.Is(err, context.Canceled) {
-		fmt.Fprintf(o.io.Err, "ingest twilio: interrupted after %d conversations; what was pulled is stored: run the same command to resume\n", res.Done)
-		return err
-	}
 	if err != nil {
 		return twilioError(err)
 	}
