@@ -112,7 +112,8 @@ type TwilioResult struct {
 }
 
 // TwilioPull pulls a Twilio account's Conversations resources into the
-// store. Create it with NewTwilioPull; read Progress while Run works.
+// store. Create it with NewTwilioPull, Run it once, and read Progress while
+// it works.
 type TwilioPull struct {
 	store *Store
 	opts  TwilioOptions
@@ -220,9 +221,8 @@ func (p *TwilioPull) Run(ctx context.Context) (TwilioResult, error) {
 	return res, err
 }
 
-// pull lists the services, then pulls every service's users and
-// conversations at once (the conversations through the worker pool), and
-// the usage records last.
+// pull pulls every service's users and conversations at once (the
+// conversations through the worker pool), and the usage records last.
 func (pl *puller) pull(ctx context.Context, services []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	var listers sync.WaitGroup
