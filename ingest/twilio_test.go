@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -456,4 +459,38 @@ func TestTwilioPullSecondRunFetchesOnlyWhatChanged(t *testing.T) {
 	if tables(t, s) != before {
 		t.Errorf("--full changed the stored snapshot of an unchanged account")
 	}
+}
+
+func TestTwilioPullWaitsWhatRetryAfterAsks(t *testing.T) {
+	f := newFake(t, twiliofake.Size{Services: 1, Users: 5, Conversations: 2, Messages: 4})
+	f.RetryAfter = "1"
+	f.Inject(twiliofake.RateLimited, 1, "/Users")
+	f.Inject(twiliofake.RateLimitedNoRetryAfter, 1, "/Participants")
+	var logs strings.Builder
+	opts := testOptions(f)
+	opts.Retry.Cap = 5 * time.Second
+	opts.Log = slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	pull(t, newStore(t), opts)
+	if !strings.Contains(logs.String(), `reason="429 Too Many Requests" wait=1s`) {
+		t.Errorf("no 1 s wait for Retry-After: 1 in\n%s", logs.String())
+	}
+	// Without Retry-After: the first backoff, 1 ms with jitter.
+	if !strings.Contains(logs.String(), `reason="429 Too Many Requests" wait=`) || strings.Count(logs.String(), "twilio retry") != 2 {
+		t.Errorf("want two retries in\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), testToken) {
+		t.Errorf("the token reached the log")
+	}
+}
+
+// syncWriter serialises writes from the puller's goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }

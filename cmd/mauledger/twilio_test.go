@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -181,4 +182,27 @@ func dumpTwilio(t *testing.T, path string) string {
 		fmt.Fprintf(&b, "%s %d %s\n", table, n, digest)
 	}
 	return b.String()
+}
+
+func TestIngestTwilioIntoALockedDatabaseExitsFourAndPullsNothing(t *testing.T) {
+	f := twilioEnv(t)
+	db := loadedDB(t)
+	holder, err := ingest.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	f.Requests()
+	cmd := exec.Command(os.Args[0], "ingest", "twilio", "--db", db, "--twilio-base-url", f.URL)
+	cmd.Env = append(os.Environ(), "MAULEDGER_TEST_CLI=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	exit, ok := err.(*exec.ExitError)
+	if !ok || exit.ExitCode() != fail.CodeStore || !strings.Contains(stderr.String(), "locked by another process") {
+		t.Fatalf("ingest twilio on a locked database: %v, stderr %q", err, stderr.String())
+	}
+	if n := len(f.Requests()); n != 0 {
+		t.Errorf("%d requests to Twilio before the database was open", n)
+	}
 }
