@@ -394,7 +394,8 @@ func usersUnit(stats *counters, service string, users []conversations.Conversati
 				return err
 			}
 		}
-		st.onCommit(func() { stats.users.Add(int64(len(users))) })
+		n := int64(len(users)) // not users itself: the closure would keep them until the commit
+		st.onCommit(func() { stats.users.Add(n) })
 		return cp.stage(st)
 	}
 }
@@ -407,7 +408,8 @@ func conversationsUnit(stats *counters, service string, convs []conversations.Co
 				return err
 			}
 		}
-		st.onCommit(func() { stats.conversations.Add(int64(len(convs))) })
+		n := int64(len(convs))
+		st.onCommit(func() { stats.conversations.Add(n) })
 		return nil
 	}
 }
@@ -431,9 +433,10 @@ func conversationUnit(stats *counters, job conversationJob, participants []conve
 				return err
 			}
 		}
+		np, nm := int64(len(participants)), int64(len(messages))
 		st.onCommit(func() {
-			stats.participants.Add(int64(len(participants)))
-			stats.messages.Add(int64(len(messages)))
+			stats.participants.Add(np)
+			stats.messages.Add(nm)
 			if cp != nil {
 				stats.done.Add(1)
 			}
@@ -465,7 +468,8 @@ func usageUnit(stats *counters, account string, records []usageRecord, cp *check
 				return err
 			}
 		}
-		st.onCommit(func() { stats.usage.Add(int64(len(records))) })
+		n := int64(len(records))
+		st.onCommit(func() { stats.usage.Add(n) })
 		return cp.stage(st)
 	}
 }
