@@ -42,7 +42,7 @@ func BenchmarkTwilioPull(b *testing.B) {
 	for i := range b.N {
 		b.StopTimer()
 		f := twiliofake.New(twiliofake.Synthetic(testAccount, size), testToken)
-		f.Latency = *benchLatency
+		f.SetLatency(*benchLatency)
 		s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.duckdb"))
 		if err != nil {
 			b.Fatal(err)

@@ -187,7 +187,7 @@ func TestTwilioPullRetriesRateLimitsServerErrorsAndDroppedConnections(t *testing
 	}()
 
 	f := newFake(t, testSize)
-	f.RetryAfter = "0"
+	f.SetRetryAfter("0")
 	f.Inject(twiliofake.RateLimited, 3, "/Users")
 	f.Inject(twiliofake.RateLimitedNoRetryAfter, 3, "/Participants")
 	f.Inject(twiliofake.ServerError, 3, "/Messages")
@@ -333,7 +333,7 @@ func TestTwilioPullResumesAnInterruptedRunWithoutRefetchingOrDuplicates(t *testi
 	}()
 
 	f := newFake(t, testSize)
-	f.Latency = 2 * time.Millisecond
+	f.SetLatency(2 * time.Millisecond)
 	s := newStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := NewTwilioPull(s, testOptions(f))
@@ -463,7 +463,7 @@ func TestTwilioPullSecondRunFetchesOnlyWhatChanged(t *testing.T) {
 
 func TestTwilioPullWaitsWhatRetryAfterAsks(t *testing.T) {
 	f := newFake(t, twiliofake.Size{Services: 1, Users: 5, Conversations: 2, Messages: 4})
-	f.RetryAfter = "1"
+	f.SetRetryAfter("1")
 	f.Inject(twiliofake.RateLimited, 1, "/Users")
 	f.Inject(twiliofake.RateLimitedNoRetryAfter, 1, "/Participants")
 	var logs strings.Builder

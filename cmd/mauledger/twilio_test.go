@@ -134,7 +134,7 @@ func TestIngestTwilioResumesAfterSIGKILL(t *testing.T) {
 	}
 	f.Requests()
 
-	f.Latency = 5 * time.Millisecond
+	f.SetLatency(5 * time.Millisecond)
 	db := filepath.Join(t.TempDir(), "m.duckdb")
 	cmd := exec.Command(os.Args[0], "ingest", "twilio", "--db", db, "--twilio-base-url", f.URL, "--concurrency", "2")
 	cmd.Env = append(os.Environ(), "MAULEDGER_TEST_CLI=1")
@@ -153,7 +153,7 @@ func TestIngestTwilioResumesAfterSIGKILL(t *testing.T) {
 		t.Fatal("the child made too few requests before the deadline")
 	}
 
-	f.Latency = 0
+	f.SetLatency(0)
 	r := mauledger(t, "", "ingest", "twilio", "--db", db, "--twilio-base-url", f.URL)
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "twilio (resumed)") {
 		t.Fatalf("resume: %+v", r)

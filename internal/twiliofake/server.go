@@ -33,7 +33,7 @@ const (
 type Fault int
 
 const (
-	// RateLimited answers 429 with a Retry-After header (Server.RetryAfter).
+	// RateLimited answers 429 with a Retry-After header (SetRetryAfter).
 	RateLimited Fault = iota
 	// RateLimitedNoRetryAfter answers 429 without Retry-After.
 	RateLimitedNoRetryAfter
@@ -55,14 +55,12 @@ type injected struct {
 type Server struct {
 	// URL is the base URL to send every request to.
 	URL string
-	// Latency is added to every answer (set before the first request).
-	Latency time.Duration
-	// RetryAfter is the Retry-After header of RateLimited answers, in seconds.
-	RetryAfter string
 
 	srv *httptest.Server
 
 	mu           sync.Mutex
+	latency      time.Duration
+	retryAfter   string
 	account      *Account
 	services     map[string]*Service
 	convs        map[string]*Conversation
@@ -80,7 +78,7 @@ func New(account *Account, token string) *Server {
 		account:      account,
 		creds:        map[string]string{account.SID: token},
 		deleteListed: map[string]bool{},
-		RetryAfter:   "1",
+		retryAfter:   "1",
 	}
 	s.reindex()
 	mux := http.NewServeMux()
@@ -100,6 +98,21 @@ func New(account *Account, token string) *Server {
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
+
+// SetLatency delays every answer by d.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
+}
+
+// SetRetryAfter sets the Retry-After header of RateLimited answers, in
+// seconds ("1" unless set).
+func (s *Server) SetRetryAfter(seconds string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retryAfter = seconds
+}
 
 // AddAPIKey accepts an API key SID with its secret.
 func (s *Server) AddAPIKey(sid, secret string) {
@@ -171,10 +184,11 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		user, pass, ok := r.BasicAuth()
 		authorised := ok && s.creds[user] != "" && s.creds[user] == pass
 		fault, faulty := s.takeFault(r.URL.Path)
+		latency, retryAfter := s.latency, s.retryAfter
 		s.mu.Unlock()
-		if s.Latency > 0 {
+		if latency > 0 {
 			select {
-			case <-time.After(s.Latency):
+			case <-time.After(latency):
 			case <-r.Context().Done():
 				return
 			}
@@ -186,7 +200,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		if faulty {
 			switch fault {
 			case RateLimited:
-				w.Header().Set("Retry-After", s.RetryAfter)
+				w.Header().Set("Retry-After", retryAfter)
 				twilioError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
 			case RateLimitedNoRetryAfter:
 				twilioError(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
