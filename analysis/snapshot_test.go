@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,41 @@ func TestSnapshotEvidenceFeedsTheLedgerAndYieldsToLiveEvents(t *testing.T) {
 	// Live events cover October; November is known from the snapshot only.
 	if !o.Complete || n.Complete {
 		t.Errorf("complete: October %v, November %v; want true, false", o.Complete, n.Complete)
+	}
+}
+
+func TestReconcileNamesTheScopeWhenTwilioCountsPerAccount(t *testing.T) {
+	s := openStore(t,
+		ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "Author", "alice",
+			"ChatServiceSid", "IS1", "MessageSid", "IM1", "DateCreated", "2026-10-07T10:00:00Z"),
+		ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "Author", "alice",
+			"ChatServiceSid", "IS2", "ConversationSid", "CH2", "MessageSid", "IM2", "DateCreated", "2026-10-08T10:00:00Z"))
+	if _, err := s.DB.Exec(`INSERT INTO twilio_usage_records VALUES
+		('AC1', 'conversations', DATE '2026-10-01', DATE '2026-10-31', 1, 'users', 0, 'usd', now(), '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	a := analyzer(t, s, analysis.DefaultSettings())
+	r, err := a.Reconcile(context.Background(), analysis.Month{Year: 2026, Month: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.MAU != 2 || r.ServiceScopeMAU != 2 || r.AccountScopeMAU != 1 || r.TwilioMAU == nil || *r.TwilioMAU != 1 ||
+		*r.Difference != -1 || !r.Complete {
+		t.Fatalf("reconciliation %+v", r)
+	}
+	if len(r.Causes) != 1 || !strings.Contains(r.Causes[0], "Twilio's count matches --scope account") {
+		t.Errorf("causes %q", r.Causes)
+	}
+	if r.DifferenceText() != "Twilio counts 1 fewer" {
+		t.Errorf("difference %q", r.DifferenceText())
+	}
+
+	// Without a usage record for the month, the cause says so.
+	r, err = a.Reconcile(context.Background(), analysis.Month{Year: 2026, Month: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TwilioMAU != nil || r.Difference != nil || len(r.Causes) != 1 || !strings.HasPrefix(r.Causes[0], "no Twilio usage record") {
+		t.Errorf("November: %+v", r)
 	}
 }
