@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -85,10 +87,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if reason == "" || attempt >= t.retry.Attempts || req.Method != http.MethodGet {
 			return resp, err
 		}
-		if resp != nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			resp.Body.Close()
-		}
 		wait := t.retry.delay(attempt, retryAfter)
 		t.stats.retries.Add(1)
 		if t.onRetry != nil {
@@ -103,7 +101,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // once sends one attempt, holding one of the concurrency slots while the
-// request is in flight (not while it backs off).
+// request is in flight (not while it backs off). It reads the whole body,
+// so that a connection dropped in the middle of a page is retried like one
+// dropped before the answer; a page is at most a few hundred kilobytes.
 func (t *transport) once(req *http.Request) (*http.Response, error) {
 	select {
 	case t.slots <- struct{}{}:
@@ -112,7 +112,17 @@ func (t *transport) once(req *http.Request) (*http.Response, error) {
 	}
 	defer func() { <-t.slots }()
 	t.stats.requests.Add(1)
-	return t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read the answer: %w", err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
 // retryable says why an answer is worth another try ("" if it is not) and

@@ -41,6 +41,8 @@ const (
 	ServerError
 	// DropConnection closes the connection without answering.
 	DropConnection
+	// CutBody answers 200 and closes the connection in the middle of the body.
+	CutBody
 	// Forbidden answers 403, as for a credential without the permission.
 	Forbidden
 )
@@ -212,6 +214,13 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 				}
 			case Forbidden:
 				twilioError(w, http.StatusForbidden, 20403, "Forbidden")
+			case CutBody:
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", "4096")
+				w.WriteHeader(http.StatusOK)
+				w.Write([]byte(`{"meta": {"page": 0, "page_si`))
+				http.NewResponseController(w).Flush()
+				panic(http.ErrAbortHandler) // net/http closes the connection
 			}
 			return
 		}
