@@ -34,7 +34,43 @@
 -- The same activity reported twice (a webhook and an Event Streams copy of
 -- one message) is one row: rows are deduplicated on the evidence SID and the
 -- action, never on arrival times.
-WITH conversation_service AS (
+--
+-- REST snapshots (`ingest twilio`) are a third source, "rest_snapshot": a
+-- User's creation and last update, a participant's addition and a message
+-- read like Event Streams events (they carry no Source either), so the same
+-- rules apply to them. An activity that a live event also reports (same SID
+-- and action) is left to the live event, which knows more (its Source).
+WITH snapshot AS (
+    SELECT 'user' AS resource, 'added' AS action, service_sid, sid AS user_sid, identity, date_created AS occurred_at
+    FROM twilio_users WHERE date_created IS NOT NULL
+    UNION ALL BY NAME
+    SELECT 'user' AS resource, 'updated' AS action, service_sid, sid AS user_sid, identity, date_updated AS occurred_at
+    FROM twilio_users WHERE date_updated > date_created
+    UNION ALL BY NAME
+    SELECT 'participant' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS participant_sid,
+           identity, address, date_created AS occurred_at
+    FROM twilio_participants WHERE date_created IS NOT NULL
+    UNION ALL BY NAME
+    SELECT 'message' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS message_sid,
+           author, date_created AS occurred_at
+    FROM twilio_messages WHERE date_created IS NOT NULL
+),
+snapshot_only AS (
+    SELECT s.*, 'rest' AS format, 'snapshot' AS event_type FROM snapshot s
+    WHERE NOT EXISTS (
+        SELECT 1 FROM events e
+        WHERE e.resource = s.resource AND e.action = s.action
+          AND coalesce(e.message_sid, e.participant_sid, e.user_sid) = coalesce(s.message_sid, s.participant_sid, s.user_sid)
+          -- a resource is added once, but updated many times; the REST API
+          -- gives whole seconds where events may give milliseconds
+          AND (s.action = 'added' OR date_trunc('second', e.occurred_at) = s.occurred_at))
+),
+evidence AS (
+    SELECT * FROM events
+    UNION ALL BY NAME
+    SELECT * FROM snapshot_only
+),
+conversation_service AS (
     -- CloudEvents may lack the service SID; the conversation tells it.
     SELECT conversation_sid, min(service_sid) AS service_sid
     FROM events
@@ -44,10 +80,10 @@ WITH conversation_service AS (
 ev AS (
     SELECT e.*,
            coalesce(e.service_sid, cs.service_sid, '') AS svc,
-           CASE WHEN e.format = 'cloudevent' THEN 'event_stream' ELSE 'webhook' END AS source,
+           CASE e.format WHEN 'cloudevent' THEN 'event_stream' WHEN 'rest' THEN 'rest_snapshot' ELSE 'webhook' END AS source,
            coalesce(e.message_sid, e.participant_sid, e.user_sid, e.event_id,
                     e.idempotency_token, e.conversation_sid, '') AS evidence
-    FROM events e
+    FROM evidence e
     LEFT JOIN conversation_service cs USING (conversation_sid)
 ),
 known_identity AS (

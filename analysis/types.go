@@ -127,7 +127,8 @@ type Activity struct {
 	Subject    string    `json:"subject"`
 	Rule       string    `json:"rule"`
 	Family     string    `json:"family"`
-	// Source is where the evidence came from: webhook, event_stream, ...
+	// Source is where the evidence came from: webhook, event_stream or
+	// rest_snapshot (ingest twilio).
 	Source string `json:"source"`
 	// Origin is who acted, as Twilio names it: SDK, API, SMS, WHATSAPP...
 	Origin string `json:"origin"`

@@ -18,13 +18,13 @@ func newIngestCmd(io *streams, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "ingest",
 		Short:   "Load evidence into the database",
-		Example: "  mauledger ingest events webhooks.ndjson\n  mauledger ingest events --spool ./spool\n  mauledger ingest tokens token-server.csv",
+		Example: "  mauledger ingest events webhooks.ndjson\n  mauledger ingest events --spool ./spool\n  mauledger ingest tokens token-server.csv\n  mauledger ingest twilio",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return fail.Usagef("ingest needs a source: events or tokens")
+			return fail.Usagef("ingest needs a source: events, tokens or twilio")
 		},
 	}
-	cmd.AddCommand(newIngestEventsCmd(io, g), newIngestTokensCmd(io, g))
+	cmd.AddCommand(newIngestEventsCmd(io, g), newIngestTokensCmd(io, g), newIngestTwilioCmd(io, g))
 	return cmd
 }
 

@@ -74,13 +74,15 @@ type streams struct {
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
-	// OutIsTerminal says whether Out is a terminal (tables and progress
-	// there; nothing interactive otherwise).
+	// OutIsTerminal says whether Out is a terminal (tables there).
 	OutIsTerminal bool
+	// ErrIsTerminal says whether Err is a terminal (live progress there;
+	// nothing interactive otherwise).
+	ErrIsTerminal bool
 }
 
 func newStreams() *streams {
-	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutIsTerminal: isTerminal(os.Stdout)}
+	return &streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, OutIsTerminal: isTerminal(os.Stdout), ErrIsTerminal: isTerminal(os.Stderr)}
 }
 
 func isTerminal(f *os.File) bool {

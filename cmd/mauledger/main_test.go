@@ -279,7 +279,7 @@ func TestIdentities(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	r := mauledger(t, "", "version")
-	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, fmt.Sprintf("schema v%d", ingest.SchemaVersion())) {
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "mauledger ") || !strings.Contains(r.stdout, fmt.Sprintf("schema v%d)", ingest.SchemaVersion())) {
 		t.Errorf("%+v", r)
 	}
 }

@@ -28,6 +28,7 @@ embedded DuckDB, applies Twilio's monthly-active-user rules, and reports for
 every month who is billed, why, and what it costs.`,
 		Example: `  mauledger demo
   mauledger ingest events webhooks.ndjson
+  mauledger ingest twilio
   mauledger report --month 2026-10
   mauledger explain alice@example.com --month 2026-10
   mauledger identities --month 2026-10`,
@@ -53,6 +54,7 @@ every month who is billed, why, and what it costs.`,
 		newReportCmd(io, g),
 		newExplainCmd(io, g),
 		newIdentitiesCmd(io, g),
+		newReconcileCmd(io, g),
 		newDemoCmd(io, g),
 		newServeCmd(io, g),
 	)

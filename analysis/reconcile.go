@@ -1,0 +1,161 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+)
+
+// ReconcileSchema names the JSON form of a Reconciliation.
+const ReconcileSchema = "mauledger.reconcile/v1"
+
+// TwilioMAUCategory is the usage category whose monthly count Twilio bills
+// Conversations users by; the other conversations* categories are shown
+// beside it.
+const TwilioMAUCategory = "conversations"
+
+// Reconciliation sets mauledger's MAU for a month beside Twilio's own usage
+// records, with the likely causes of any difference.
+type Reconciliation struct {
+	Schema string `json:"schema"`
+	Month  string `json:"month"`
+	// MAU is mauledger's billed count under the report's scope.
+	MAU int `json:"mau"`
+	// ServiceScopeMAU and AccountScopeMAU are the count under each scope.
+	ServiceScopeMAU int  `json:"service_scope_mau"`
+	AccountScopeMAU int  `json:"account_scope_mau"`
+	Complete        bool `json:"complete"`
+	// TwilioMAU is the count of the TwilioMAUCategory usage record, nil
+	// when there is none for the month.
+	TwilioMAU *int `json:"twilio_mau"`
+	// Difference is TwilioMAU - MAU, nil without a Twilio count.
+	Difference *int          `json:"difference"`
+	Usage      []UsageRecord `json:"usage_records"`
+	// Causes are the likely reasons for the difference, most likely first.
+	Causes []string `json:"likely_causes"`
+	About  About    `json:"about"`
+}
+
+// UsageRecord is one of Twilio's monthly usage records.
+type UsageRecord struct {
+	Category  string  `json:"category"`
+	Count     int     `json:"count"`
+	CountUnit string  `json:"count_unit"`
+	Price     float64 `json:"price"`
+	PriceUnit string  `json:"price_unit"`
+}
+
+// reconcileSQL counts the month's billed subjects under both scopes, the
+// subjects billed only on inferred evidence, the months' live coverage, and
+// the unbillable message authors.
+const reconcileSQL = `
+SELECT
+    (SELECT count(DISTINCT (service_sid, subject_kind, subject)) FROM ledger_range),
+    (SELECT count(DISTINCT (subject_kind, subject)) FROM ledger_range),
+    (SELECT count(*) FROM (SELECT 1 FROM range_all WHERE family <> 'quality'
+                           GROUP BY service_sid, subject_kind, subject HAVING bool_and(inferred))),
+    (SELECT count(*) > 0 FROM events WHERE occurred_at >= $1 AND occurred_at < $2),
+    (SELECT count(*) FROM range_all WHERE rule = 'quality.unknown_author'),
+    (SELECT count(*) FROM range_all WHERE source = 'rest_snapshot')
+`
+
+// Reconcile compares mauledger's MAU for month m with Twilio's usage
+// records stored by ingest twilio.
+func (a *Analyzer) Reconcile(ctx context.Context, m Month) (*Reconciliation, error) {
+	if err := a.selectRange(ctx, MonthRange{m, m}); err != nil {
+		return nil, err
+	}
+	r := &Reconciliation{Schema: ReconcileSchema, Month: m.String(), Usage: []UsageRecord{}, Causes: []string{}, About: a.About()}
+	var inferredOnly, unknownAuthored, snapshotRows int
+	err := a.conn.QueryRowContext(ctx, reconcileSQL, m.Start(), m.End()).
+		Scan(&r.ServiceScopeMAU, &r.AccountScopeMAU, &inferredOnly, &r.Complete, &unknownAuthored, &snapshotRows)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", m, err)
+	}
+	r.MAU = r.ServiceScopeMAU
+	if a.settings.Scope == ScopeAccount {
+		r.MAU = r.AccountScopeMAU
+	}
+	rows, err := a.conn.QueryContext(ctx, `SELECT category, coalesce(count, 0), coalesce(count_unit, ''),
+		coalesce(price, 0), coalesce(price_unit, '') FROM twilio_usage_records
+		WHERE start_date = ?::DATE ORDER BY category`, m.Start())
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: read usage records: %w", m, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u UsageRecord
+		if err := rows.Scan(&u.Category, &u.Count, &u.CountUnit, &u.Price, &u.PriceUnit); err != nil {
+			return nil, err
+		}
+		r.Usage = append(r.Usage, u)
+		if u.Category == TwilioMAUCategory {
+			r.TwilioMAU = ptr(u.Count)
+			r.Difference = ptr(u.Count - r.MAU)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	r.Causes = r.causes(a.settings.Scope, inferredOnly, unknownAuthored, snapshotRows)
+	return r, nil
+}
+
+// causes lists what can explain the difference, most likely first.
+func (r *Reconciliation) causes(scope Scope, inferredOnly, unknownAuthored, snapshotRows int) []string {
+	causes := []string{}
+	if r.TwilioMAU == nil {
+		return append(causes, fmt.Sprintf("no Twilio usage record %q for %s: run `mauledger ingest twilio` "+
+			"(it pulls usage records), or Twilio has not closed the month yet", TwilioMAUCategory, r.Month))
+	}
+	diff := *r.Difference
+	if !r.Complete && diff > 0 {
+		source := "no evidence at all"
+		if snapshotRows > 0 {
+			source = "REST snapshots only"
+		}
+		causes = append(causes, fmt.Sprintf("no live events for %s: mauledger's figure comes from %s, which cannot see "+
+			"SDK connections or removed participants, so it is a lower bound (capture webhooks or Event Streams and ingest events)", r.Month, source))
+	}
+	if r.ServiceScopeMAU != r.AccountScopeMAU {
+		other, otherScope := r.AccountScopeMAU, ScopeAccount
+		if scope == ScopeAccount {
+			other, otherScope = r.ServiceScopeMAU, ScopeService
+		}
+		note := ""
+		if other == *r.TwilioMAU {
+			note = fmt.Sprintf("; Twilio's count matches --scope %s", otherScope)
+		}
+		causes = append(causes, fmt.Sprintf("service vs account scope: %d subjects are active in more than one service; "+
+			"--scope service counts %d, --scope account %d%s", r.ServiceScopeMAU-r.AccountScopeMAU,
+			r.ServiceScopeMAU, r.AccountScopeMAU, note))
+	}
+	if inferredOnly > 0 {
+		causes = append(causes, fmt.Sprintf("%d subjects are billed only on inferred evidence (an access token issued, not a proven connection)", inferredOnly))
+	}
+	if unknownAuthored > 0 && diff > 0 {
+		causes = append(causes, fmt.Sprintf("%d messages name an author that is neither a known identity nor a participant address; "+
+			"mauledger bills nobody for them, Twilio may count their authors", unknownAuthored))
+	}
+	if diff == 0 && len(causes) == 0 {
+		causes = append(causes, "none: the figures agree")
+	} else if len(causes) == 0 {
+		causes = append(causes, fmt.Sprintf("no known cause: compare `mauledger report --month %s` with Twilio's usage details", r.Month))
+	}
+	return causes
+}
+
+// DifferenceText is the difference in words: "Twilio counts 3 more".
+func (r *Reconciliation) DifferenceText() string {
+	if r.Difference == nil {
+		return "unknown (no Twilio usage record)"
+	}
+	switch d := *r.Difference; {
+	case d > 0:
+		return fmt.Sprintf("Twilio counts %d more", d)
+	case d < 0:
+		return fmt.Sprintf("Twilio counts %d fewer", -d)
+	}
+	return "none"
+}
+
+func ptr[T any](v T) *T { return &v }
