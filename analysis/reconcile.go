@@ -96,12 +96,12 @@ func (a *Analyzer) Reconcile(ctx context.Context, m Month) (*Reconciliation, err
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	r.Causes = r.causes(a.settings.Scope, inferredOnly, unknownAuthored, snapshotRows)
+	r.Causes = r.causes(a.settings, inferredOnly, unknownAuthored, snapshotRows)
 	return r, nil
 }
 
 // causes lists what can explain the difference, most likely first.
-func (r *Reconciliation) causes(scope Scope, inferredOnly, unknownAuthored, snapshotRows int) []string {
+func (r *Reconciliation) causes(set Settings, inferredOnly, unknownAuthored, snapshotRows int) []string {
 	causes := []string{}
 	if r.TwilioMAU == nil {
 		return append(causes, fmt.Sprintf("no Twilio usage record %q for %s: run `mauledger ingest twilio` "+
@@ -118,7 +118,7 @@ func (r *Reconciliation) causes(scope Scope, inferredOnly, unknownAuthored, snap
 	}
 	if r.ServiceScopeMAU != r.AccountScopeMAU {
 		other, otherScope := r.AccountScopeMAU, ScopeAccount
-		if scope == ScopeAccount {
+		if set.Scope == ScopeAccount {
 			other, otherScope = r.ServiceScopeMAU, ScopeService
 		}
 		note := ""
@@ -130,7 +130,11 @@ func (r *Reconciliation) causes(scope Scope, inferredOnly, unknownAuthored, snap
 			r.ServiceScopeMAU, r.AccountScopeMAU, note))
 	}
 	if inferredOnly > 0 {
-		causes = append(causes, fmt.Sprintf("%d subjects are billed only on inferred evidence (an access token issued, not a proven connection)", inferredOnly))
+		counted := "counted under --evidence inferred"
+		if set.Evidence == EvidenceStrict {
+			counted = "not counted under --evidence strict; if Twilio's count is higher, try --evidence inferred"
+		}
+		causes = append(causes, fmt.Sprintf("%d subjects have only inferred evidence (an access token issued, not a proven connection), %s", inferredOnly, counted))
 	}
 	if unknownAuthored > 0 && diff > 0 {
 		causes = append(causes, fmt.Sprintf("%d messages name an author that is neither a known identity nor a participant address; "+

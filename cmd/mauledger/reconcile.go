@@ -38,8 +38,9 @@ Twilio's MAU is the count of the "conversations" usage record.`,
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context()) },
 	}
 	cmd.Flags().StringVar(&o.Month, "month", "", "the month, YYYY-MM (UTC)")
-	// Only the scope: prices change no count.
-	cmd.Flags().StringVar(&o.settings.Scope, "scope", string(analysis.ScopeService), "what one user is: service (a subject per Conversation Service) or account")
+	// Scope and evidence change the count; prices do not.
+	o.settings.bindScope(cmd)
+	o.settings.bindEvidence(cmd)
 	cmd.Flags().StringVar(&o.output.Format, "format", "", "table, csv or json (default: from --out's extension, else table)")
 	cmd.Flags().StringVarP(&o.output.Out, "out", "o", "", "write to this file (whole or not at all) instead of stdout")
 	return cmd

@@ -20,9 +20,13 @@ type settingsOptions struct {
 }
 
 func (s *settingsOptions) bind(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.Scope, "scope", string(analysis.ScopeService), "what one user is: service (a subject per Conversation Service) or account")
+	s.bindScope(cmd)
 	s.bindEvidence(cmd)
 	cmd.Flags().StringVar(&s.Prices, "prices", "", "price table, a YAML or JSON file of graduated bands (default: Twilio's list prices)")
+}
+
+func (s *settingsOptions) bindScope(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&s.Scope, "scope", string(analysis.ScopeService), "what one user is: service (a subject per Conversation Service) or account")
 }
 
 func (s *settingsOptions) bindEvidence(cmd *cobra.Command) {

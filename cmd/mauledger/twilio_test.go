@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,32 @@ func TestIngestTwilioThenReconcile(t *testing.T) {
 	}
 	if rec.MAU != 269 || len(rec.Causes) == 0 || !strings.HasPrefix(rec.Causes[0], "no live events for 2026-09") {
 		t.Errorf("mauledger counted %d (want 120 users and 149 addresses); causes %q", rec.MAU, rec.Causes)
+	}
+
+	// An access token issued to someone nothing else shows is inferred
+	// evidence: named as a cause, counted only under --evidence inferred.
+	tokens := filepath.Join(t.TempDir(), "tokens.csv")
+	if err := os.WriteFile(tokens, []byte("identity,issued_at\nghost,2026-09-10T08:00:00Z\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := mauledger(t, "", "ingest", "tokens", "--db", db, tokens); r.code != 0 {
+		t.Fatalf("ingest tokens: %+v", r)
+	}
+	for evidence, want := range map[string]struct {
+		mau   int
+		cause string
+	}{
+		"strict":   {269, "1 subjects have only inferred evidence (an access token issued, not a proven connection), not counted under --evidence strict"},
+		"inferred": {270, "1 subjects have only inferred evidence (an access token issued, not a proven connection), counted under --evidence inferred"},
+	} {
+		r = mauledger(t, "", "reconcile", "--db", db, "--month", "2026-09", "--format", "json", "--evidence", evidence)
+		rec.Causes = nil
+		if err := json.Unmarshal([]byte(r.stdout), &rec); err != nil {
+			t.Fatalf("%s: %v %+v", evidence, err, r)
+		}
+		if rec.MAU != want.mau || !slices.ContainsFunc(rec.Causes, func(c string) bool { return strings.HasPrefix(c, want.cause) }) {
+			t.Errorf("--evidence %s: MAU %d, causes %q; want %d and %q", evidence, rec.MAU, rec.Causes, want.mau, want.cause)
+		}
 	}
 
 	r = mauledger(t, "", "reconcile", "--db", db, "--month", "2026-08")
