@@ -3,9 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,29 +20,13 @@ import (
 	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/ingest/spool"
 	"github.com/mauledger/mauledger/internal/fail"
+	"github.com/mauledger/mauledger/internal/twiliofake"
 )
 
 const (
 	testAuthToken = "0123456789abcdef0123456789abcdef"
 	testPublicURL = "https://hooks.example.com"
 )
-
-// twilioSignature signs a form post as Twilio does: HMAC-SHA1 over the URL
-// and the sorted parameters, base64.
-func twilioSignature(fullURL string, params url.Values) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := fullURL
-	for _, k := range keys {
-		s += k + params.Get(k)
-	}
-	mac := hmac.New(sha1.New, []byte(testAuthToken))
-	mac.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 // serveProcess is a child `mauledger serve` on a free loopback port.
 type serveProcess struct {
@@ -112,7 +92,7 @@ func (p *serveProcess) post(client *http.Client, sid string) bool {
 	}
 	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/twilio/conversations", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twilioSignature(testPublicURL+"/twilio/conversations", form))
+	req.Header.Set("X-Twilio-Signature", twiliofake.Signature(testAuthToken, testPublicURL+"/twilio/conversations", form))
 	req.Header.Set("I-Twilio-Idempotency-Token", "tok-"+sid)
 	resp, err := client.Do(req)
 	if err != nil {

@@ -3,10 +3,7 @@ package capture
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -16,37 +13,19 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/ingest/spool"
+	"github.com/mauledger/mauledger/internal/twiliofake"
 )
 
 const (
 	authToken = "12345678901234567890123456789012"
 	publicURL = "https://hooks.example.com"
 )
-
-// signature computes X-Twilio-Signature as Twilio documents it, apart from
-// twilio-go: base64 of HMAC-SHA1, keyed by the auth token, over the full
-// URL followed by each POST parameter's name and value, sorted by name.
-func signature(token, fullURL string, params url.Values) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	s := fullURL
-	for _, k := range keys {
-		s += k + params.Get(k)
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(s))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 // bodySHA256 is the query parameter Twilio adds for a JSON body.
 func bodySHA256(body string) string {
@@ -119,7 +98,7 @@ var webhook = url.Values{
 const form = "application/x-www-form-urlencoded"
 
 func signed(token, fullURL string, params url.Values, extra ...string) http.Header {
-	h := http.Header{"X-Twilio-Signature": {signature(token, fullURL, params)}}
+	h := http.Header{"X-Twilio-Signature": {twiliofake.Signature(token, fullURL, params)}}
 	for i := 0; i+1 < len(extra); i += 2 {
 		h.Set(extra[i], extra[i+1])
 	}
@@ -182,7 +161,7 @@ func TestEventStreamsSignatures(t *testing.T) {
 	f := newFixture(t)
 	q := "?bodySHA256=" + bodySHA256(batch)
 	sig := func(pathQuery string) http.Header {
-		return http.Header{"X-Twilio-Signature": {signature(authToken, publicURL+pathQuery, nil)},
+		return http.Header{"X-Twilio-Signature": {twiliofake.Signature(authToken, publicURL+pathQuery, nil)},
 			"I-Twilio-Idempotency-Token": {"batch-1"}}
 	}
 	for _, c := range []struct {
@@ -227,7 +206,7 @@ func TestBadRequestsAreRefusedWithoutStoring(t *testing.T) {
 	notJSON := "[{not json"
 	q := "?bodySHA256=" + bodySHA256(notJSON)
 	if got := f.post(t, EventsPath+q, "application/json", notJSON,
-		http.Header{"X-Twilio-Signature": {signature(authToken, publicURL+EventsPath+q, nil)}}); got != http.StatusBadRequest {
+		http.Header{"X-Twilio-Signature": {twiliofake.Signature(authToken, publicURL+EventsPath+q, nil)}}); got != http.StatusBadRequest {
 		t.Errorf("malformed JSON: %d", got)
 	}
 	for _, c := range []struct{ method, path string }{{http.MethodGet, ConversationsPath}, {http.MethodPut, EventsPath}, {http.MethodPost, HealthPath}} {
@@ -276,7 +255,7 @@ func TestDuplicateDeliveriesLoadOnce(t *testing.T) {
 	// An Event Streams batch delivered twice.
 	q := "?bodySHA256=" + bodySHA256(batch)
 	for range 2 {
-		f.post(t, EventsPath+q, "application/json", batch, http.Header{"X-Twilio-Signature": {signature(authToken, publicURL+EventsPath+q, nil)}})
+		f.post(t, EventsPath+q, "application/json", batch, http.Header{"X-Twilio-Signature": {twiliofake.Signature(authToken, publicURL+EventsPath+q, nil)}})
 	}
 	if n := len(f.spooled(t)); n != 8 {
 		t.Fatalf("spooled %d lines, want 8", n)
