@@ -65,8 +65,12 @@ snapshot_only AS (
           -- gives whole seconds where events may give milliseconds
           AND (s.action = 'added' OR date_trunc('second', e.occurred_at) = s.occurred_at))
 ),
-evidence AS (
-    SELECT * FROM events
+evidence AS NOT MATERIALIZED (
+    -- Only the columns the rules read: never the payloads.
+    SELECT format, event_type, resource, action, origin, client_identity, service_sid,
+           conversation_sid, message_sid, participant_sid, user_sid, identity, author,
+           address, is_online, event_id, idempotency_token, occurred_at
+    FROM events
     UNION ALL BY NAME
     SELECT * FROM snapshot_only
 ),
@@ -77,7 +81,9 @@ conversation_service AS (
     WHERE service_sid IS NOT NULL AND conversation_sid IS NOT NULL
     GROUP BY conversation_sid
 ),
-ev AS (
+-- NOT MATERIALIZED: ev is read three times, and each read streams; held in
+-- memory it would be the size of the events table.
+ev AS NOT MATERIALIZED (
     SELECT e.*,
            coalesce(e.service_sid, cs.service_sid, '') AS svc,
            CASE e.format WHEN 'cloudevent' THEN 'event_stream' WHEN 'rest' THEN 'rest_snapshot' ELSE 'webhook' END AS source,
@@ -97,84 +103,72 @@ participant_address AS (
     SELECT DISTINCT conversation_sid, address FROM ev
     WHERE resource = 'participant' AND address IS NOT NULL
 ),
-message AS (
-    -- Added messages with what their author turned out to be.
+classified AS (
+    -- Each event with what it is: message marks a message added other than
+    -- from an SDK, with a real author, whose author the joins identify.
     SELECT ev.*,
+           resource = 'message' AND action = 'added' AND coalesce(origin, '') <> 'SDK'
+               AND author IS NOT NULL AND author <> 'system' AS message,
            ki.identity IS NOT NULL AS author_is_identity,
            pa.address IS NOT NULL AS author_is_address
     FROM ev
     LEFT JOIN known_identity ki ON ki.svc = ev.svc AND ki.identity = ev.author
     LEFT JOIN participant_address pa ON pa.conversation_sid = ev.conversation_sid AND pa.address = ev.author
-    WHERE ev.resource = 'message' AND ev.action = 'added' AND coalesce(ev.origin, '') <> 'SDK'
-      AND ev.author IS NOT NULL AND ev.author <> 'system'
 ),
 activity AS (
-    -- sdk.message
-    SELECT ev.*, 'identity' AS subject_kind, coalesce(client_identity, author) AS subject, 'sdk.message' AS rule
-    FROM ev
-    WHERE origin = 'SDK' AND resource = 'message' AND action = 'added'
-      AND coalesce(client_identity, author) IS NOT NULL
+    -- One pass over the events: each yields the activities its rules find
+    -- (most yield one, some two, many none).
+    SELECT occurred_at, svc, source, origin, evidence, action, event_type,
+           unnest(list_filter([
+               CASE WHEN origin = 'SDK' AND resource = 'message' AND action = 'added'
+                         AND coalesce(client_identity, author) IS NOT NULL
+                    THEN {'kind': 'identity', 'subject': coalesce(client_identity, author), 'rule': 'sdk.message'} END,
 
-    UNION ALL -- sdk.join_leave
-    SELECT ev.*, 'identity', coalesce(client_identity, identity), 'sdk.join_leave'
-    FROM ev
-    WHERE origin = 'SDK' AND resource = 'participant' AND action IN ('added', 'removed')
-      AND identity IS NOT NULL AND coalesce(client_identity, identity) = identity
+               CASE WHEN origin = 'SDK' AND resource = 'participant' AND action IN ('added', 'removed')
+                         AND identity IS NOT NULL AND coalesce(client_identity, identity) = identity
+                    THEN {'kind': 'identity', 'subject': coalesce(client_identity, identity), 'rule': 'sdk.join_leave'} END,
 
-    UNION ALL -- sdk.connect: any other SDK event proves its client was connected
-    SELECT ev.*, 'identity', client_identity, 'sdk.connect'
-    FROM ev
-    WHERE origin = 'SDK' AND client_identity IS NOT NULL
-      AND NOT coalesce(resource = 'message' AND action = 'added', false)
-      AND NOT coalesce(resource = 'participant' AND action IN ('added', 'removed')
-                       AND client_identity = identity, false)
+               -- any other SDK event proves its client was connected
+               CASE WHEN origin = 'SDK' AND client_identity IS NOT NULL
+                         AND NOT coalesce(resource = 'message' AND action = 'added', false)
+                         AND NOT coalesce(resource = 'participant' AND action IN ('added', 'removed')
+                                          AND client_identity = identity, false)
+                    THEN {'kind': 'identity', 'subject': client_identity, 'rule': 'sdk.connect'} END,
 
-    UNION ALL -- sdk.connect: a user coming online
-    SELECT ev.*, 'identity', identity, 'sdk.connect'
-    FROM ev
-    WHERE resource = 'user' AND is_online AND identity IS NOT NULL
-      AND NOT coalesce(origin = 'SDK' AND client_identity = identity, false)
+               -- a user coming online
+               CASE WHEN resource = 'user' AND is_online AND identity IS NOT NULL
+                         AND NOT coalesce(origin = 'SDK' AND client_identity = identity, false)
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'sdk.connect'} END,
 
-    UNION ALL -- rest.user_write; a reachability change (IsOnline) is not a write
-    SELECT ev.*, 'identity', identity, 'rest.user_write'
-    FROM ev
-    WHERE coalesce(origin, 'API') = 'API' AND resource = 'user' AND action IN ('added', 'updated')
-      AND is_online IS NULL AND identity IS NOT NULL
+               -- a reachability change (IsOnline) is not a write
+               CASE WHEN coalesce(origin, 'API') = 'API' AND resource = 'user' AND action IN ('added', 'updated')
+                         AND is_online IS NULL AND identity IS NOT NULL
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'rest.user_write'} END,
 
-    UNION ALL -- rest.message_author
-    SELECT * EXCLUDE (author_is_identity, author_is_address),
-           CASE WHEN author_is_identity THEN 'identity' ELSE 'address' END, author, 'rest.message_author'
-    FROM message
-    WHERE (origin = 'API' AND (author_is_identity OR author_is_address))
-       OR (origin IS NULL AND author_is_identity AND NOT author_is_address)
+               CASE WHEN message AND ((origin = 'API' AND (author_is_identity OR author_is_address))
+                                      OR (origin IS NULL AND author_is_identity AND NOT author_is_address))
+                    THEN {'kind': CASE WHEN author_is_identity THEN 'identity' ELSE 'address' END,
+                          'subject': author, 'rule': 'rest.message_author'} END,
 
-    UNION ALL -- rest.participant_write
-    SELECT ev.*, 'identity', identity, 'rest.participant_write'
-    FROM ev
-    WHERE coalesce(origin, 'API') = 'API' AND resource = 'participant' AND action IN ('added', 'removed')
-      AND identity IS NOT NULL AND address IS NULL
+               CASE WHEN coalesce(origin, 'API') = 'API' AND resource = 'participant' AND action IN ('added', 'removed')
+                         AND identity IS NOT NULL AND address IS NULL
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'rest.participant_write'} END,
 
-    UNION ALL -- channel.inbound_message
-    SELECT * EXCLUDE (author_is_identity, author_is_address), 'address', author, 'channel.inbound_message'
-    FROM message
-    WHERE (origin IS NOT NULL AND origin NOT IN ('API', 'SDK'))
-       OR (origin IS NULL AND author_is_address)
+               CASE WHEN message AND ((origin IS NOT NULL AND origin NOT IN ('API', 'SDK'))
+                                      OR (origin IS NULL AND author_is_address))
+                    THEN {'kind': 'address', 'subject': author, 'rule': 'channel.inbound_message'} END,
 
-    UNION ALL -- channel.address_added
-    SELECT ev.*, 'address', address, 'channel.address_added'
-    FROM ev
-    WHERE resource = 'participant' AND action = 'added' AND address IS NOT NULL
+               CASE WHEN resource = 'participant' AND action = 'added' AND address IS NOT NULL
+                    THEN {'kind': 'address', 'subject': address, 'rule': 'channel.address_added'} END,
 
-    -- Not billable, kept for the data-quality findings: the family "quality"
-    -- never reaches the MAU queries (see ledger.go).
-    UNION ALL
-    SELECT ev.*, 'author', author, 'quality.system_author'
-    FROM ev
-    WHERE resource = 'message' AND action = 'added' AND author = 'system'
-    UNION ALL
-    SELECT * EXCLUDE (author_is_identity, author_is_address), 'author', author, 'quality.unknown_author'
-    FROM message
-    WHERE coalesce(origin, 'API') = 'API' AND NOT author_is_identity AND NOT author_is_address
+               -- Not billable, kept for the data-quality findings: the
+               -- family "quality" never reaches the MAU queries (analyzer.go).
+               CASE WHEN resource = 'message' AND action = 'added' AND author = 'system'
+                    THEN {'kind': 'author', 'subject': author, 'rule': 'quality.system_author'} END,
+               CASE WHEN message AND coalesce(origin, 'API') = 'API' AND NOT author_is_identity AND NOT author_is_address
+                    THEN {'kind': 'author', 'subject': author, 'rule': 'quality.unknown_author'} END
+           ], a -> a IS NOT NULL), recursive := true)
+    FROM classified
 
     -- sdk.connect, inferred: an access token the customer's token server
     -- issued (ingest tokens). A connection usually follows but need not, so
@@ -185,7 +179,7 @@ activity AS (
     UNION ALL BY NAME
     SELECT t.issued_at AS occurred_at, coalesce(t.service_sid, ki.svc, '') AS svc,
            'token_log' AS source, t.input_name || ':' || t.input_line AS evidence,
-           'identity' AS subject_kind, t.identity AS subject, 'sdk.connect' AS rule
+           'identity' AS kind, t.identity AS subject, 'sdk.connect' AS rule
     FROM token_issues t
     LEFT JOIN (SELECT identity, min(svc) AS svc FROM known_identity GROUP BY identity HAVING count(*) = 1) ki
            ON ki.identity = t.identity
@@ -193,7 +187,7 @@ activity AS (
 SELECT occurred_at,
        strftime(occurred_at, '%Y-%m') AS month,
        svc AS service_sid,
-       subject_kind,
+       kind AS subject_kind,
        subject,
        rule,
        split_part(rule, '.', 1) AS family,
@@ -201,9 +195,14 @@ SELECT occurred_at,
        coalesce(origin, '') AS origin,
        evidence,
        source = 'token_log' AS inferred -- likely, not proven, activity
-FROM activity
-QUALIFY row_number() OVER (
-    PARTITION BY svc, subject_kind, subject, rule, evidence, coalesce(action, event_type),
-                 -- a resource is added or removed once, but updated many times
-                 CASE WHEN coalesce(action, '') NOT IN ('added', 'removed') THEN occurred_at END
-    ORDER BY occurred_at, source) = 1
+FROM (
+    -- The same activity reported twice is one row, the first report of it.
+    SELECT svc, kind, subject, rule, evidence,
+           min(occurred_at) AS occurred_at,
+           arg_min(source, (occurred_at, source)) AS source,
+           arg_min(origin, (occurred_at, source)) AS origin
+    FROM activity
+    GROUP BY svc, kind, subject, rule, evidence, coalesce(action, event_type),
+             -- a resource is added or removed once, but updated many times
+             CASE WHEN coalesce(action, '') NOT IN ('added', 'removed') THEN occurred_at END
+)
