@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"time"
 )
 
 //go:embed ledger.sql
@@ -41,13 +42,17 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	if s.Evidence != EvidenceStrict && s.Evidence != EvidenceInferred {
 		return nil, fmt.Errorf("unknown evidence level %q: want strict or inferred", s.Evidence)
 	}
+	// A report after an interrupted ingest finds the ledger out of date.
+	if _, err := Refresh(ctx, db); err != nil {
+		return nil, err
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	a := &Analyzer{conn: conn, settings: s}
 	stmts := []string{
-		`CREATE OR REPLACE TEMP VIEW ledger_all AS ` + ledgerSQL,
+		`CREATE OR REPLACE TEMP VIEW ledger_all AS SELECT * FROM activity_ledger`,
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS
 		 SELECT * FROM ledger_all WHERE family <> 'quality'` + a.evidenceFilter(),
@@ -103,29 +108,23 @@ func (a *Analyzer) About() About {
 	}
 }
 
-// selectRange materialises the whole ledger once, then the rows of a range
-// of months: ledger_rows and the billable ledger_history hold every month,
-// range_all the range's rows with the data-quality ones, ledger_range the
-// billable ones. Rows are deduplicated across all time, so a month of the
-// ledger costs nearly as much to compute as all of it, and the identity
-// hygiene findings need every month anyway.
+// selectRange names the rows of a range of months: ledger_history holds the
+// billable rows of every month (the identity hygiene findings need the
+// months around the range), range_all the range's rows with the
+// data-quality ones, ledger_range the billable ones. They are views over the
+// stored ledger: nothing is copied.
 func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
 	stmts := []string{
-		`CREATE OR REPLACE TEMP TABLE ledger_rows AS SELECT * FROM ledger_all`,
-		`CREATE OR REPLACE TEMP VIEW ledger_history AS
-		 SELECT * FROM ledger_rows WHERE family <> 'quality'` + a.evidenceFilter(),
-		`CREATE OR REPLACE TEMP TABLE range_all AS
-		 SELECT * FROM ledger_rows WHERE occurred_at >= $1 AND occurred_at < $2`,
+		`CREATE OR REPLACE TEMP VIEW ledger_history AS SELECT * FROM ledger`,
+		fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW range_all AS
+		 SELECT * FROM ledger_all WHERE occurred_at >= '%s' AND occurred_at < '%s'`,
+			r.From.Start().Format(time.DateTime), r.To.End().Format(time.DateTime)),
 		`CREATE OR REPLACE TEMP VIEW ledger_range AS
 		 SELECT * FROM range_all WHERE family <> 'quality'` + a.evidenceFilter(),
 	}
-	for i, q := range stmts {
-		var args []any
-		if i == 2 {
-			args = []any{r.From.Start(), r.To.End()}
-		}
-		if _, err := a.conn.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("build activity ledger %s..%s: %w", r.From, r.To, err)
+	for _, q := range stmts {
+		if _, err := a.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("select months %s..%s of the activity ledger: %w", r.From, r.To, err)
 		}
 	}
 	return nil

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/mauledger/mauledger/internal/duckmem"
 )
 
 //go:embed events_parse.sql
@@ -61,19 +63,11 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 		return res, err
 	}
 	defer conn.Close()
-	// DuckDB otherwise caches up to 80% of the machine's memory, and a
-	// load's footprint would grow with the database; beyond the limit it
-	// spills to disk. The setting is global, so the load puts the previous
-	// limit back for the analysis that may follow in the same process (by
-	// SET: DuckDB 1.5's RESET changes the setting but not the buffer pool).
-	var limit string
-	if err := conn.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&limit); err != nil {
+	restore, err := duckmem.Limit(ctx, conn, duckmem.BulkLimit)
+	if err != nil {
 		return res, err
 	}
-	if _, err := conn.ExecContext(ctx, `SET memory_limit = '1GB'`); err != nil {
-		return res, err
-	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SET memory_limit = '`+limit+`'`)
+	defer restore()
 	for _, q := range []string{`CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`, eventsParseSQL} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return res, fmt.Errorf("stage %s: %w", name, err)

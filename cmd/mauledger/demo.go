@@ -101,11 +101,6 @@ func (o *demoOptions) run(ctx context.Context) error {
 		return fmt.Errorf("demo events rejected (%d), first at %s:%d: %s", len(loaded.Rejected), eventsPath, r.Line, r.Reason)
 	}
 
-	a, err := analysis.New(ctx, store.DB, analysis.DefaultSettings())
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	first := analysis.MonthOf(cfg.Start)
 	last := analysis.MonthOf(cfg.Start.AddDate(0, cfg.Months-1, 0))
 	months := analysis.MonthRange{From: first, To: last}
@@ -113,6 +108,11 @@ func (o *demoOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a, err := analysis.New(ctx, store.DB, analysis.DefaultSettings())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
 	rep, err := a.Report(ctx, months)
 	if err != nil {
 		return err

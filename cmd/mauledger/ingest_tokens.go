@@ -65,6 +65,9 @@ func (o *ingestTokensOptions) run(ctx context.Context) error {
 		printRejections(o.io.Err, res.Name, res.Rejected)
 		rejected += len(res.Rejected)
 	}
+	if err := refreshLedger(ctx, store, newLogger(o.io.Err, o.global.Verbose)); err != nil {
+		return err
+	}
 	if rejected > 0 {
 		return fail.Input(fmt.Errorf("%d token line(s) rejected; the others were loaded", rejected))
 	}

@@ -73,13 +73,14 @@ func (o *ingestTwilioOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	pullLog := newLogger(o.io.Err, o.global.Verbose)
 	pull := ingest.NewTwilioPull(store, ingest.TwilioOptions{
 		Credentials: creds,
 		Services:    o.Services,
 		Concurrency: o.Concurrency,
 		Full:        o.Full,
 		BaseURL:     o.BaseURL,
-		Log:         newLogger(o.io.Err, o.global.Verbose),
+		Log:         pullLog,
 	})
 	started := time.Now()
 	stop := func() {}
@@ -92,7 +93,7 @@ func (o *ingestTwilioOptions) run(ctx context.Context) error {
 		return twilioError(err)
 	}
 	fmt.Fprintln(o.io.Out, summary(res, time.Since(started)))
-	return nil
+	return refreshLedger(ctx, store, pullLog)
 }
 
 // twilioError gives the puller's named errors their exit codes.

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -112,4 +114,18 @@ func monthRange(month, from, to string) (analysis.MonthRange, error) {
 		return r, fail.Usage(err)
 	}
 	return r, err
+}
+
+// refreshLedger ends every ingest: it stores the activity ledger of the
+// evidence now in the database, so that reports only read it. An error
+// leaves the previous ledger, which the next report or ingest rebuilds.
+func refreshLedger(ctx context.Context, store *ingest.Store, log *slog.Logger) error {
+	st, err := analysis.Refresh(ctx, store.DB)
+	if err != nil {
+		return fail.Store(err)
+	}
+	if st.Rebuilt {
+		log.Debug("activity ledger rebuilt", "activities", st.Rows, "took", st.Took.Round(10*time.Millisecond))
+	}
+	return nil
 }

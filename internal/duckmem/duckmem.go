@@ -1,0 +1,32 @@
+// Package duckmem bounds the memory of DuckDB's bulk work. DuckDB otherwise
+// caches up to 80% of the machine's memory, so a large load or ledger build
+// would grow with the database; beyond its limit DuckDB spills to disk.
+package duckmem
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// BulkLimit is the memory DuckDB may use for a load or a ledger build:
+// enough for its parallel hash tables, with the process well under 2 GiB.
+const BulkLimit = "1GB"
+
+// Limit sets DuckDB's memory_limit to limit and returns the function that
+// puts the previous limit back. The setting belongs to the whole database
+// instance, so the analysis that may follow in the same process needs it
+// back. It is restored by SET: DuckDB 1.5's RESET changes the setting but
+// not the size of the buffer pool.
+func Limit(ctx context.Context, conn *sql.Conn, limit string) (restore func(), err error) {
+	var previous string
+	if err := conn.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&previous); err != nil {
+		return nil, fmt.Errorf("read memory_limit: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `SET memory_limit = '`+limit+`'`); err != nil {
+		return nil, fmt.Errorf("set memory_limit: %w", err)
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `SET memory_limit = '`+previous+`'`)
+	}, nil
+}
