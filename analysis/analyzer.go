@@ -8,11 +8,18 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/mauledger/mauledger/internal/duckmem"
 )
 
-//go:embed ledger.sql
-var ledgerSQL string
+var (
+	//go:embed ledger.sql
+	ledgerSQL string
+	//go:embed subject_months.sql
+	subjectMonthsSQL string
+)
 
 // Settings are the assumptions a report is computed under; every report
 // states them.
@@ -27,11 +34,13 @@ func DefaultSettings() Settings {
 	return Settings{Scope: ScopeService, Evidence: EvidenceStrict, Prices: DefaultPrices()}
 }
 
-// Analyzer runs the analysis queries on one connection of a store. It only
-// creates temporary views and tables: it never changes stored data.
+// Analyzer runs the analysis queries on one connection of a store. Apart
+// from bringing the stored ledger up to date (Refresh), it only creates
+// temporary views and tables: it never changes stored data.
 type Analyzer struct {
-	conn     *sql.Conn
-	settings Settings
+	conn          *sql.Conn
+	settings      Settings
+	restoreMemory func()
 }
 
 // New prepares the ledger views on a dedicated connection of db.
@@ -50,8 +59,17 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Analyzer{conn: conn, settings: s}
+	restore, err := duckmem.Limit(ctx, conn, duckmem.Budget)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	a := &Analyzer{conn: conn, settings: s, restoreMemory: restore}
 	stmts := []string{
+		// The billing rules as bits, for summaries (subject_months.sql).
+		`CREATE OR REPLACE TEMP MACRO billing_rules() AS ['` + strings.Join(Rules, `', '`) + `']`,
+		`CREATE OR REPLACE TEMP MACRO rule_bit(r) AS 1::UINTEGER << (list_position(billing_rules(), r) - 1)`,
+		`CREATE OR REPLACE TEMP MACRO rule_list(bits) AS list_filter(billing_rules(), (r, i) -> (bits >> (i - 1)) & 1 = 1)`,
 		`CREATE OR REPLACE TEMP VIEW ledger_all AS SELECT * FROM activity_ledger`,
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS
@@ -59,12 +77,12 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			conn.Close()
+			a.Close()
 			return nil, fmt.Errorf("prepare ledger: %w", err)
 		}
 	}
 	if err := registerShapeFunctions(conn); err != nil {
-		conn.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -77,8 +95,11 @@ func (a *Analyzer) evidenceFilter() string {
 	return ""
 }
 
-// Close releases the connection.
-func (a *Analyzer) Close() error { return a.conn.Close() }
+// Close puts DuckDB's memory limit back and releases the connection.
+func (a *Analyzer) Close() error {
+	a.restoreMemory()
+	return a.conn.Close()
+}
 
 // About states the settings and the assumptions behind every figure.
 func (a *Analyzer) About() About {
@@ -108,14 +129,26 @@ func (a *Analyzer) About() About {
 	}
 }
 
-// selectRange names the rows of a range of months: ledger_history holds the
-// billable rows of every month (the identity hygiene findings need the
-// months around the range), range_all the range's rows with the
-// data-quality ones, ledger_range the billable ones. They are views over the
-// stored ledger: nothing is copied.
+// summariseSubjects builds subject_months, for the queries of rangeArgs.
+func (a *Analyzer) summariseSubjects(ctx context.Context) error {
+	if _, err := a.conn.ExecContext(ctx, subjectMonthsSQL); err != nil {
+		return fmt.Errorf("summarise billed subjects: %w", err)
+	}
+	return nil
+}
+
+// rangeArgs are the parameters of the queries over subject_months: the
+// months of r ($from, $to as YYYY-MM) and whether the scope is the account.
+func (a *Analyzer) rangeArgs(r MonthRange) []any {
+	return []any{sql.Named("from", r.From.String()), sql.Named("to", r.To.String()),
+		sql.Named("account", a.settings.Scope == ScopeAccount)}
+}
+
+// selectRange names the rows of a range of months of the stored ledger:
+// range_all the range's rows with the data-quality ones, ledger_range the
+// billable ones. They are views: nothing is copied.
 func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
 	stmts := []string{
-		`CREATE OR REPLACE TEMP VIEW ledger_history AS SELECT * FROM ledger`,
 		fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW range_all AS
 		 SELECT * FROM ledger_all WHERE occurred_at >= '%s' AND occurred_at < '%s'`,
 			r.From.Start().Format(time.DateTime), r.To.End().Format(time.DateTime)),

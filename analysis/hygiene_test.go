@@ -215,7 +215,7 @@ func TestHygieneOptionsWindowAndService(t *testing.T) {
 func TestReportCarriesTheHygieneSummary(t *testing.T) {
 	a := hygieneAnalyzer(t)
 	oct := analysis.MonthRange{From: analysis.Month{Year: 2026, Month: 10}, To: analysis.Month{Year: 2026, Month: 10}}
-	rep, err := a.Report(context.Background(), oct)
+	rep, err := a.Report(context.Background(), oct, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func Refresh(ctx context.Context, db *sql.DB) (LedgerStatus, error) {
 		return st, tx.Commit()
 	}
 	start := time.Now()
-	restore, err := duckmem.Limit(ctx, conn, duckmem.BulkLimit)
+	restore, err := duckmem.Limit(ctx, conn, duckmem.Budget)
 	if err != nil {
 		return st, err
 	}

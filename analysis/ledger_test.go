@@ -23,7 +23,7 @@ func refresh(t *testing.T, s *ingest.Store) analysis.LedgerStatus {
 
 func billedIn(t *testing.T, s *ingest.Store, m analysis.Month) []string {
 	t.Helper()
-	rep, err := analyzer(t, s, analysis.DefaultSettings()).Report(context.Background(), analysis.MonthRange{From: m, To: m})
+	rep, err := analyzer(t, s, analysis.DefaultSettings()).Report(context.Background(), analysis.MonthRange{From: m, To: m}, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		t.Fatal(err)
 	}

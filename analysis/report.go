@@ -9,50 +9,64 @@ import (
 )
 
 // figureSQL counts distinct subjects per month (and per service) along each
-// dimension a report shows. The subject key follows the scope: with service
-// scope a subject is (service, kind, subject), with account scope (kind,
-// subject). Per-service rows are always per service.
+// dimension a report shows, from subject_months. The subject key follows
+// the scope: with service scope a subject is (service, kind, subject), with
+// account scope (kind, subject). Per-service rows are always per service.
 const figureSQL = `
-WITH keyed AS (
-    SELECT month, service_sid, subject_kind, family, rule,
-           CASE WHEN ? THEN '' ELSE service_sid END AS key_service, subject
-    FROM ledger_range
+WITH scoped AS (
+    SELECT month, subject_kind, rule_list(bit_or(rule_bits)) AS rules
+    FROM subject_months
+    WHERE month BETWEEN $from AND $to
+    GROUP BY month, CASE WHEN $account THEN '' ELSE service_sid END, subject_kind, subject
+),
+per_service AS (
+    SELECT month, service_sid, subject_kind, rule_list(rule_bits) FROM subject_months WHERE month BETWEEN $from AND $to
+),
+counted AS (
+    SELECT month, NULL AS service_sid, subject_kind, rules FROM scoped
+    UNION ALL
+    SELECT * FROM per_service
 )
-SELECT month, NULL AS service_sid, 'total' AS dim, '' AS value,
-       count(DISTINCT (key_service, subject_kind, subject)) AS n FROM keyed GROUP BY ALL
+SELECT month, service_sid, 'total' AS dim, '' AS value, count(*) AS n FROM counted GROUP BY ALL
 UNION ALL
-SELECT month, NULL, 'kind', subject_kind, count(DISTINCT (key_service, subject_kind, subject)) FROM keyed GROUP BY ALL
+SELECT month, service_sid, 'kind', subject_kind, count(*) FROM counted GROUP BY ALL
 UNION ALL
-SELECT month, NULL, 'family', family, count(DISTINCT (key_service, subject_kind, subject)) FROM keyed GROUP BY ALL
+SELECT month, service_sid, 'rule', rule, count(*) FROM counted, unnest(rules) AS r(rule) GROUP BY ALL
 UNION ALL
-SELECT month, NULL, 'rule', rule, count(DISTINCT (key_service, subject_kind, subject)) FROM keyed GROUP BY ALL
-UNION ALL
-SELECT month, service_sid, 'total', '', count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
-UNION ALL
-SELECT month, service_sid, 'kind', subject_kind, count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
-UNION ALL
-SELECT month, service_sid, 'family', family, count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
-UNION ALL
-SELECT month, service_sid, 'rule', rule, count(DISTINCT (subject_kind, subject)) FROM keyed GROUP BY ALL
+SELECT month, service_sid, 'family', family, count(*)
+FROM (SELECT month, service_sid, list_distinct(list_transform(rules, r -> split_part(r, '.', 1))) AS families FROM counted),
+     unnest(families) AS f(family)
+GROUP BY ALL
 `
 
 // billedSQL lists each billed subject of each month with its first
-// qualifying activity (ties broken by rule and evidence, so the answer is
-// stable) and its number of activities.
+// qualifying activity (see subject_months.sql) and its number of activities.
 const billedSQL = `
-SELECT month, arg_min(service_sid, (occurred_at, rule, evidence)) AS first_service,
-       subject_kind, subject, count(*) AS activities,
-       min(occurred_at), arg_min(rule, (occurred_at, rule, evidence)),
-       arg_min(source, (occurred_at, rule, evidence)), arg_min(origin, (occurred_at, rule, evidence)),
-       arg_min(evidence, (occurred_at, rule, evidence)), arg_min(inferred, (occurred_at, rule, evidence))
-FROM ledger_range
-GROUP BY month, CASE WHEN ? THEN '' ELSE service_sid END, subject_kind, subject
+SELECT month, f.service_sid AS first_service, subject_kind, subject, activities,
+       f.at, f.rule, f.source, f.origin, f.evidence, f.inferred
+FROM (
+    SELECT month, subject_kind, subject, sum(activities) AS activities, min(first) AS f
+    FROM subject_months
+    WHERE month BETWEEN $from AND $to
+    GROUP BY month, CASE WHEN $account THEN '' ELSE service_sid END, subject_kind, subject
+)
 ORDER BY month, first_service, subject_kind, subject
 `
 
+// ReportOptions say what a report lists beyond its figures.
+type ReportOptions struct {
+	// Billed lists every billed subject of every month (the XLSX sheet
+	// "Active users"): a million rows for a million users, so it is made
+	// only when asked for.
+	Billed bool
+}
+
 // Report computes the monthly report for every month of r.
-func (a *Analyzer) Report(ctx context.Context, r MonthRange) (*Report, error) {
+func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*Report, error) {
 	if err := a.selectRange(ctx, r); err != nil {
+		return nil, err
+	}
+	if err := a.summariseSubjects(ctx); err != nil {
 		return nil, err
 	}
 	rep := &Report{
@@ -78,7 +92,10 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange) (*Report, error) {
 		months[rep.Months[i].Month] = &rep.Months[i]
 	}
 	steps := []func(context.Context, MonthRange, map[string]*MonthReport) error{
-		a.fillFigures, a.fillBilled, a.fillCompleteness, a.fillDataQuality,
+		a.fillFigures, a.fillCompleteness, a.fillDataQuality,
+	}
+	if o.Billed {
+		steps = append(steps, a.fillBilled)
 	}
 	for _, step := range steps {
 		if err := step(ctx, r, months); err != nil {
@@ -132,7 +149,7 @@ func (f *Figures) set(dim, value string, n int) {
 }
 
 func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, figureSQL, a.settings.Scope == ScopeAccount)
+	rows, err := a.conn.QueryContext(ctx, figureSQL, a.rangeArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("count active users: %w", err)
 	}
@@ -174,7 +191,7 @@ func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[str
 }
 
 func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, billedSQL, a.settings.Scope == ScopeAccount)
+	rows, err := a.conn.QueryContext(ctx, billedSQL, a.rangeArgs(r)...)
 	if err != nil {
 		return fmt.Errorf("list billed users: %w", err)
 	}

@@ -63,7 +63,7 @@ func ledger(t *testing.T, lines ...string) []string {
 	t.Helper()
 	a := analyzer(t, openStore(t, lines...), analysis.DefaultSettings())
 	rep, err := a.Report(context.Background(), analysis.MonthRange{
-		From: analysis.Month{Year: 2026, Month: 1}, To: analysis.Month{Year: 2026, Month: 12}})
+		From: analysis.Month{Year: 2026, Month: 1}, To: analysis.Month{Year: 2026, Month: 12}}, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestScopeCountsAnIdentityInTwoServices(t *testing.T) {
 	}{{analysis.ScopeService, 3}, {analysis.ScopeAccount, 2}} {
 		settings := analysis.DefaultSettings()
 		settings.Scope = tt.scope
-		rep, err := analyzer(t, openStore(t, events...), settings).Report(context.Background(), oct)
+		rep, err := analyzer(t, openStore(t, events...), settings).Report(context.Background(), oct, analysis.ReportOptions{Billed: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -103,7 +103,7 @@ func TestSnapshotEvidenceFeedsTheLedgerAndYieldsToLiveEvents(t *testing.T) {
 		}
 	}
 
-	rep, err := a.Report(context.Background(), analysis.MonthRange{From: oct, To: nov})
+	rep, err := a.Report(context.Background(), analysis.MonthRange{From: oct, To: nov}, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestTokensBillOnlyWithInferredEvidence(t *testing.T) {
 	nov := analysis.MonthRange{From: analysis.Month{Year: 2026, Month: 11}, To: analysis.Month{Year: 2026, Month: 11}}
 
 	strict := analyzer(t, s, analysis.DefaultSettings())
-	rep, err := strict.Report(ctx, nov)
+	rep, err := strict.Report(ctx, nov, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestTokensBillOnlyWithInferredEvidence(t *testing.T) {
 	set := analysis.DefaultSettings()
 	set.Evidence = analysis.EvidenceInferred
 	inferred := analyzer(t, s, set)
-	rep, err = inferred.Report(ctx, nov)
+	rep, err = inferred.Report(ctx, nov, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		t.Fatal(err)
 	}

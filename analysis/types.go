@@ -104,7 +104,8 @@ type MonthReport struct {
 	Hygiene Hygiene `json:"hygiene"`
 	// Billed lists every billed subject with its first qualifying activity
 	// of the month. The XLSX shows it; the JSON and CSV reports leave it out
-	// to stay small (explain gives one subject's full story).
+	// to stay small (explain gives one subject's full story). Empty unless
+	// the report was asked for it (ReportOptions.Billed).
 	Billed []BilledSubject `json:"-"`
 }
 

@@ -66,7 +66,7 @@ func timeYearReport(b *testing.B, s *Store) float64 {
 	}
 	defer a.Close()
 	rep, err := a.Report(context.Background(), analysis.MonthRange{
-		From: analysis.Month{Year: 2026, Month: time.January}, To: analysis.Month{Year: 2026, Month: time.December}})
+		From: analysis.Month{Year: 2026, Month: time.January}, To: analysis.Month{Year: 2026, Month: time.December}}, analysis.ReportOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

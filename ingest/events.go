@@ -63,7 +63,7 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 		return res, err
 	}
 	defer conn.Close()
-	restore, err := duckmem.Limit(ctx, conn, duckmem.BulkLimit)
+	restore, err := duckmem.Limit(ctx, conn, duckmem.Budget)
 	if err != nil {
 		return res, err
 	}

@@ -73,7 +73,7 @@ func BenchmarkLoadTokens(b *testing.B) {
 	}
 	defer a.Close()
 	nov := analysis.Month{Year: 2026, Month: 11}
-	rep, err := a.Report(ctx, analysis.MonthRange{From: nov, To: nov})
+	rep, err := a.Report(ctx, analysis.MonthRange{From: nov, To: nov}, analysis.ReportOptions{})
 	if err != nil || rep.Months[0].ActiveUsers != min(50_000, *benchTokens) {
 		b.Fatalf("report: %v, %d active users", err, rep.Months[0].ActiveUsers)
 	}

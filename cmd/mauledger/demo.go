@@ -113,7 +113,7 @@ func (o *demoOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
-	rep, err := a.Report(ctx, months)
+	rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true})
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (o *demoOptions) pullREST(ctx context.Context, store *ingest.Store, months 
 		return ingest.TwilioResult{}, err
 	}
 	defer byAccount.Close()
-	rep, err := byAccount.Report(ctx, months)
+	rep, err := byAccount.Report(ctx, months, analysis.ReportOptions{})
 	if err != nil {
 		return ingest.TwilioResult{}, err
 	}

@@ -123,7 +123,7 @@ func (o *reportOptions) run(ctx context.Context) error {
 		return err
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
-		rep, err := a.Report(ctx, r)
+		rep, err := a.Report(ctx, r, analysis.ReportOptions{Billed: format == reports.XLSX})
 		if err != nil {
 			return err
 		}

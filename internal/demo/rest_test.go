@@ -36,7 +36,7 @@ func TestRESTAccountAgreesWithTheEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer a.Close()
-		rep, err := a.Report(ctx, months)
+		rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true})
 		if err != nil {
 			t.Fatal(err)
 		}

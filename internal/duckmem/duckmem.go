@@ -1,5 +1,5 @@
-// Package duckmem bounds the memory of DuckDB's bulk work. DuckDB otherwise
-// caches up to 80% of the machine's memory, so a large load or ledger build
+// Package duckmem bounds the memory of DuckDB's work. DuckDB otherwise
+// caches up to 80% of the machine's memory, so a large load, ledger build or report
 // would grow with the database; beyond its limit DuckDB spills to disk.
 package duckmem
 
@@ -9,9 +9,10 @@ import (
 	"fmt"
 )
 
-// BulkLimit is the memory DuckDB may use for a load or a ledger build:
-// enough for its parallel hash tables, with the process well under 2 GiB.
-const BulkLimit = "1GB"
+// Budget is the memory DuckDB may use for a load, a ledger build or a
+// report: enough for its parallel hash tables, with the process under
+// 2 GiB whatever the size of the database.
+const Budget = "1GB"
 
 // Limit sets DuckDB's memory_limit to limit and returns the function that
 // puts the previous limit back. The setting belongs to the whole database
