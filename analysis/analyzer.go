@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mauledger/mauledger/internal/duckmem"
@@ -65,15 +64,16 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 		return nil, err
 	}
 	a := &Analyzer{conn: conn, settings: s, restoreMemory: restore}
+	if err := defineRuleMacros(ctx, conn); err != nil {
+		a.Close()
+		return nil, err
+	}
 	stmts := []string{
-		// The billing rules as bits, for summaries (subject_months.sql).
-		`CREATE OR REPLACE TEMP MACRO billing_rules() AS ['` + strings.Join(Rules, `', '`) + `']`,
-		`CREATE OR REPLACE TEMP MACRO rule_bit(r) AS 1::UINTEGER << (list_position(billing_rules(), r) - 1)`,
-		`CREATE OR REPLACE TEMP MACRO rule_list(bits) AS list_filter(billing_rules(), (r, i) -> (bits >> (i - 1)) & 1 = 1)`,
 		`CREATE OR REPLACE TEMP VIEW ledger_all AS SELECT * FROM activity_ledger`,
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS
 		 SELECT * FROM ledger_all WHERE family <> 'quality'` + a.evidenceFilter(),
+		a.subjectMonthsSQL(),
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -129,12 +129,19 @@ func (a *Analyzer) About() About {
 	}
 }
 
-// summariseSubjects builds subject_months, for the queries of rangeArgs.
-func (a *Analyzer) summariseSubjects(ctx context.Context) error {
-	if _, err := a.conn.ExecContext(ctx, subjectMonthsSQL); err != nil {
-		return fmt.Errorf("summarise billed subjects: %w", err)
+// subjectMonthsSQL defines subject_months, the billed subjects of every
+// month under the evidence setting: the stored proven ones, or those merged
+// with the inferred ones (a table then: every report query reads it).
+func (a *Analyzer) subjectMonthsSQL() string {
+	if a.settings.Evidence == EvidenceStrict {
+		return `CREATE OR REPLACE TEMP VIEW subject_months AS
+		 SELECT * EXCLUDE (inferred) FROM ledger_subject_months WHERE NOT inferred`
 	}
-	return nil
+	return `CREATE OR REPLACE TEMP TABLE subject_months AS
+	 SELECT month, service_sid, subject_kind, subject, sum(activities) AS activities,
+	        min(first) AS first, max(last_at) AS last_at, bit_or(rule_bits) AS rule_bits
+	 FROM ledger_subject_months
+	 GROUP BY month, service_sid, subject_kind, subject`
 }
 
 // rangeArgs are the parameters of the queries over subject_months: the

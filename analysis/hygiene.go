@@ -53,9 +53,6 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 	if err := a.selectRange(ctx, r); err != nil {
 		return nil, err
 	}
-	if err := a.summariseSubjects(ctx); err != nil {
-		return nil, err
-	}
 	summaries, err := a.hygiene(ctx, r, o)
 	if err != nil {
 		return nil, err

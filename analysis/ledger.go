@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mauledger/mauledger/internal/duckmem"
@@ -18,12 +19,28 @@ import (
 // they were built from. Both are derived data: Refresh can always rebuild
 // them, and nothing else writes them.
 
-// rulesVersion changes whenever ledger.sql does, so a newer mauledger
-// rebuilds a ledger that an older one stored.
+// rulesVersion changes whenever the rules or the summary do (the rule bits
+// follow the order of Rules), so a newer mauledger rebuilds a ledger that
+// an older one stored.
 var rulesVersion = func() string {
-	sum := sha256.Sum256([]byte(ledgerSQL))
+	sum := sha256.Sum256([]byte(ledgerSQL + subjectMonthsSQL + strings.Join(Rules, ",")))
 	return hex.EncodeToString(sum[:8])
 }()
+
+// defineRuleMacros defines, on conn, the billing rules as bits:
+// rule_bit(rule) and rule_list(bits), from Rules.
+func defineRuleMacros(ctx context.Context, conn *sql.Conn) error {
+	for _, q := range []string{
+		`CREATE OR REPLACE TEMP MACRO billing_rules() AS ['` + strings.Join(Rules, `', '`) + `']`,
+		`CREATE OR REPLACE TEMP MACRO rule_bit(r) AS 1::UINTEGER << (list_position(billing_rules(), r) - 1)`,
+		`CREATE OR REPLACE TEMP MACRO rule_list(bits) AS list_filter(billing_rules(), (r, i) -> (bits >> (i - 1)) & 1 = 1)`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("define the rule bits: %w", err)
+		}
+	}
+	return nil
+}
 
 // fingerprintSQL tells whether the evidence changed. Events and token logs
 // are only ever added to; REST snapshot rows are replaced in place, with a
@@ -80,8 +97,13 @@ func Refresh(ctx context.Context, db *sql.DB) (LedgerStatus, error) {
 	if st.Rows, err = execCount(ctx, tx, `INSERT INTO activity_ledger `+ledgerSQL); err != nil {
 		return st, fmt.Errorf("build the activity ledger: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_state`); err != nil {
+	if err := defineRuleMacros(ctx, conn); err != nil {
 		return st, err
+	}
+	for _, q := range []string{`DELETE FROM ledger_subject_months`, subjectMonthsSQL, `DELETE FROM ledger_state`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return st, fmt.Errorf("summarise the activity ledger: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_state VALUES (?, now()::TIMESTAMP, ?)`, current, st.Rows); err != nil {
 		return st, err

@@ -66,9 +66,6 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 	if err := a.selectRange(ctx, r); err != nil {
 		return nil, err
 	}
-	if err := a.summariseSubjects(ctx); err != nil {
-		return nil, err
-	}
 	rep := &Report{
 		Schema:      ReportSchema,
 		GeneratedAt: time.Now().UTC().Truncate(time.Second),

@@ -1,19 +1,24 @@
 -- Every billed subject of every month, once per service: the summary the
--- report's figures, its billed list and the identity hygiene findings read,
--- built in one pass over the billable ledger (the ledger view, evidence
--- filtered) instead of one pass each.
+-- report's figures, its billed list and the identity hygiene findings read.
+-- Refresh stores it (ledger_subject_months) with the activity ledger, so a
+-- report reads about one row per subject and month instead of every
+-- activity.
 --
--- first is the subject's first qualifying activity of the month in that
--- service: min() of a struct compares field by field, so the earliest
--- activity wins, ties broken by rule, then evidence, and so on. rule_bits
--- has a bit per rule the subject qualified by (rule_bit and rule_list are
--- the macros Analyzer.New defines from Rules).
-CREATE OR REPLACE TEMP TABLE subject_months AS
-SELECT month, service_sid, subject_kind, subject,
+-- inferred splits a subject's proven activities from its inferred ones
+-- (token logs), which count only with --evidence inferred: the analyzer
+-- reads the first alone, or merges the two (see Analyzer.New).
+--
+-- first is the first qualifying activity: min() of a struct compares field
+-- by field, so the earliest activity wins, ties broken by rule, then
+-- evidence, and so on. rule_bits has a bit per rule the subject qualified
+-- by (the macros rule_bit and rule_list map them, from Rules).
+INSERT INTO ledger_subject_months
+SELECT month, service_sid, subject_kind, subject, inferred,
        count(*) AS activities,
        min({'at': occurred_at, 'rule': rule, 'evidence': evidence, 'service_sid': service_sid,
             'source': source, 'origin': origin, 'inferred': inferred}) AS first,
        max(occurred_at) AS last_at,
        bit_or(rule_bit(rule)) AS rule_bits
-FROM ledger
-GROUP BY month, service_sid, subject_kind, subject
+FROM activity_ledger
+WHERE family <> 'quality'
+GROUP BY month, service_sid, subject_kind, subject, inferred

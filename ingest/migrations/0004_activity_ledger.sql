@@ -1,7 +1,8 @@
 -- The activity ledger, stored: the rows analysis/ledger.sql derives from all
 -- the evidence (one per qualifying activity), rebuilt whole by
 -- analysis.Refresh when the evidence or the rules change, so that reports
--- read it instead of deriving it again. Derived data: nothing else writes it.
+-- read it instead of deriving it again. Derived data, like the two tables
+-- after it: nothing else writes them.
 CREATE TABLE activity_ledger (
     occurred_at  TIMESTAMP NOT NULL, -- when the activity happened, UTC
     month        VARCHAR NOT NULL,   -- YYYY-MM of occurred_at
@@ -14,6 +15,23 @@ CREATE TABLE activity_ledger (
     origin       VARCHAR NOT NULL,   -- Twilio's Source (SDK, API, SMS...), '' when unknown
     evidence     VARCHAR NOT NULL,   -- the SID (or token log line) that proves it
     inferred     BOOLEAN NOT NULL    -- likely, not proven (token logs)
+);
+
+-- The billable part of activity_ledger summarised per subject, month and
+-- service (analysis/subject_months.sql): what reports read. Proven and
+-- inferred activities are kept apart (inferred), as --evidence needs.
+CREATE TABLE ledger_subject_months (
+    month        VARCHAR NOT NULL,
+    service_sid  VARCHAR NOT NULL,
+    subject_kind VARCHAR NOT NULL,
+    subject      VARCHAR NOT NULL,
+    inferred     BOOLEAN NOT NULL,
+    activities   BIGINT NOT NULL,
+    -- the first qualifying activity of the month
+    first        STRUCT("at" TIMESTAMP, "rule" VARCHAR, evidence VARCHAR, service_sid VARCHAR,
+                        source VARCHAR, origin VARCHAR, inferred BOOLEAN) NOT NULL,
+    last_at      TIMESTAMP NOT NULL,
+    rule_bits    UINTEGER NOT NULL   -- a bit per rule qualified by, in analysis.Rules order
 );
 
 -- What the stored ledger was built from: a fingerprint of the evidence
