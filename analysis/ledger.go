@@ -13,11 +13,12 @@ import (
 )
 
 // The activity ledger is stored: building it reads all the evidence (about
-// a second per million events), so it is built once per change of the
+// two seconds per million events), so it is built once per change of the
 // evidence rather than once per report. activity_ledger holds the rows of
-// ledger.sql; ledger_state the fingerprint of the evidence and of the rules
-// they were built from. Both are derived data: Refresh can always rebuild
-// them, and nothing else writes them.
+// ledger.sql, ledger_subject_months their billable part per subject and
+// month (subject_months.sql), ledger_state the fingerprint of the evidence
+// and of the rules they were built from. All three are derived data:
+// Refresh can always rebuild them, and nothing else writes them.
 
 // rulesVersion changes whenever the rules or the summary do (the rule bits
 // follow the order of Rules), so a newer mauledger rebuilds a ledger that
@@ -109,6 +110,11 @@ func Refresh(ctx context.Context, db *sql.DB) (LedgerStatus, error) {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {
+		return st, fmt.Errorf("store the activity ledger: %w", err)
+	}
+	// Written out now, under the memory limit: the checkpoint DuckDB would
+	// otherwise make when the database closes took 8 GB for a 5M-row ledger.
+	if _, err := conn.ExecContext(ctx, `CHECKPOINT`); err != nil {
 		return st, fmt.Errorf("store the activity ledger: %w", err)
 	}
 	st.Rebuilt, st.Took = true, time.Since(start)
