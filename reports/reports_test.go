@@ -423,6 +423,44 @@ func xlsxSheetText(t *testing.T, f *excelize.File, sheet string) []byte {
 	return out.Bytes()
 }
 
+func TestXLSXSheetOverExcelsRowLimitGoesOnInANewSheet(t *testing.T) {
+	r := testReport()
+	whole, err := excelize.OpenReader(bytes.NewReader(writeReport(t, r, Options{Format: XLSX})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	all, err := whole.GetRows("Active users")
+	if err != nil || len(all) != 5 {
+		t.Fatalf("Active users in one sheet: %d rows, %v", len(all), err)
+	}
+
+	// As if Excel's limit were 3 rows: a header and two users per sheet.
+	defer func(n int) { maxSheetRows = n }(maxSheetRows)
+	maxSheetRows = 3
+	f, err := excelize.OpenReader(bytes.NewReader(writeReport(t, r, Options{Format: XLSX})))
+	if err != nil {
+		t.Fatalf("workbook does not open: %v", err)
+	}
+	defer f.Close()
+	// Every long sheet goes on the same way; Active users takes two.
+	sheets := f.GetSheetList()
+	i := slices.Index(sheets, "Active users")
+	if i < 0 || i+2 >= len(sheets) || sheets[i+1] != "Active users (2)" || sheets[i+2] != "Hygiene" {
+		t.Fatalf("sheets = %q", sheets)
+	}
+	first, _ := f.GetRows("Active users")
+	second, _ := f.GetRows("Active users (2)")
+	if len(first) != 3 || len(second) != 3 || !slices.Equal(first[0], all[0]) || !slices.Equal(second[0], all[0]) {
+		t.Fatalf("parts: %q and %q", first, second)
+	}
+	for i, row := range append(first[1:], second[1:]...) {
+		if !slices.Equal(row, all[i+1]) {
+			t.Errorf("user %d = %q, want %q", i, row, all[i+1])
+		}
+	}
+}
+
 func TestTableReport(t *testing.T) {
 	out := string(writeReport(t, testReport(), Options{Format: Table}))
 	for _, want := range []string{

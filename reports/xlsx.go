@@ -61,10 +61,11 @@ func writeReportXLSX(w io.Writer, r *analysis.Report) (err error) {
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		if err := ws.write(&sheet{sw: sw, styles: st, next: 1}, r); err != nil {
+		s := &sheet{f: f, name: ws.name, sw: sw, styles: st, next: 1, part: 1}
+		if err := ws.write(s, r); err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		if err := sw.Flush(); err != nil {
+		if err := s.sw.Flush(); err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
 	}
@@ -187,11 +188,22 @@ func writeAboutSheet(s *sheet, r *analysis.Report) error {
 	return nil
 }
 
-// sheet writes the rows of one sheet, top to bottom.
+// maxSheetRows is the most rows a sheet holds: Excel's limit. A test
+// lowers it.
+var maxSheetRows = excelize.TotalRows
+
+// sheet writes the rows of one sheet, top to bottom. A sheet that reaches
+// maxSheetRows goes on in a new sheet, "NAME (2)" and so on, placed after
+// it and with the same header: a month of more than a million billed users
+// does not fit in one.
 type sheet struct {
+	f      *excelize.File
+	name   string // of the first sheet
 	sw     *excelize.StreamWriter
 	styles *styles
-	next   int // the row the next call to row writes
+	next   int      // the row the next call to row writes
+	cols   []column // the header, repeated on each continuation
+	part   int      // 1, then 2 for "NAME (2)"...
 }
 
 type column struct {
@@ -202,6 +214,7 @@ type column struct {
 // header sets the column widths, writes the bold header row and freezes
 // it. It must come before any row.
 func (s *sheet) header(cols ...column) error {
+	s.cols = cols
 	titles := make([]any, len(cols))
 	for i, c := range cols {
 		if err := s.sw.SetColWidth(i+1, i+1, c.width); err != nil {
@@ -219,12 +232,35 @@ func (s *sheet) header(cols ...column) error {
 }
 
 func (s *sheet) row(values ...any) error {
+	if s.next > maxSheetRows {
+		if err := s.continueOnNewSheet(); err != nil {
+			return err
+		}
+	}
 	cell, err := excelize.CoordinatesToCellName(1, s.next)
 	if err != nil {
 		return err
 	}
 	s.next++
 	return s.sw.SetRow(cell, values)
+}
+
+// continueOnNewSheet closes the full sheet and goes on in the next part.
+func (s *sheet) continueOnNewSheet() error {
+	if err := s.sw.Flush(); err != nil {
+		return err
+	}
+	s.part++
+	name := fmt.Sprintf("%s (%d)", s.name, s.part)
+	if _, err := s.f.NewSheet(name); err != nil {
+		return fmt.Errorf("sheet %s: %w", name, err)
+	}
+	sw, err := s.f.NewStreamWriter(name)
+	if err != nil {
+		return fmt.Errorf("sheet %s: %w", name, err)
+	}
+	s.sw, s.next = sw, 1
+	return s.header(s.cols...)
 }
 
 func (s *sheet) count(n int) excelize.Cell {
