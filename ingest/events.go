@@ -22,13 +22,15 @@ import (
 //go:embed events_parse.sql
 var eventsParseSQL string
 
+const createStageLines = `CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`
+
 // MaxLineBytes bounds one input line (one event); longer lines are rejected.
 const MaxLineBytes = 16 << 20
 
 // batchLines is how many lines are staged before they are parsed and stored
 // in one transaction: large enough for DuckDB's parallel JSON parsing to pay,
 // small enough to keep memory flat whatever the file size.
-const batchLines = 250_000
+var batchLines = 250_000 // a test lowers it
 
 // Rejection is one input line that could not be loaded.
 type Rejection struct {
@@ -68,11 +70,13 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 		return res, err
 	}
 	defer restore()
-	for _, q := range []string{`CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`, eventsParseSQL} {
+	for _, q := range []string{createStageLines, eventsParseSQL} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return res, fmt.Errorf("stage %s: %w", name, err)
 		}
 	}
+	// The connection goes back to the pool: its temporary tables would stay.
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS stage_lines; DROP TABLE IF EXISTS stage_parsed`)
 	st := &eventStager{ctx: ctx, conn: conn, name: name, res: &res}
 	defer st.closeAppender()
 
@@ -212,11 +216,14 @@ func (st *eventStager) flush() error {
 	if err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM stage_lines`); err != nil {
-		return err
-	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
+	}
+	// Emptied by replacing it: the rows a DELETE removes from a temporary
+	// table keep their memory, and the staged bodies of a 10M-event load
+	// piled up in DuckDB's temp files, slowing all that followed.
+	if _, err := conn.ExecContext(ctx, createStageLines); err != nil {
+		return err
 	}
 	st.res.Loaded += inserted
 	st.res.Duplicates += good - inserted

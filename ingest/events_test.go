@@ -199,3 +199,27 @@ func TestLoadPutsTheMemoryLimitBack(t *testing.T) {
 		t.Errorf("after a load the memory limit is %.1f GiB, want %.1f GiB as before", after, before)
 	}
 }
+
+func TestLoadEventsInManyBatches(t *testing.T) {
+	defer func(n int) { batchLines = n }(batchLines)
+	batchLines = 3
+	s := openTestStore(t)
+	var lines []string
+	for i := range 10 {
+		lines = append(lines, fmt.Sprintf(`{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"u%d","MessageSid":"IM%d","DateCreated":"2026-10-01T00:00:00Z","RetryCount":"0"}`, i, i))
+	}
+	// A retry of line 1 in the third batch, line 2 again in the last.
+	lines = append(lines[:7], append([]string{strings.Replace(lines[0], `"RetryCount":"0"`, `"RetryCount":"1"`, 1)}, lines[7:]...)...)
+	lines = append(lines, lines[1], "not json")
+	res := load(t, s, strings.Join(lines, "\n"))
+	if res.Events != 13 || res.Loaded != 10 || res.Duplicates != 2 || len(res.Rejected) != 1 || res.Rejected[0].Line != 13 {
+		t.Fatalf("%+v", res)
+	}
+	if n := count(t, s, `SELECT count(DISTINCT input_line) FROM events`); n != 10 {
+		t.Errorf("%d distinct input lines stored, want 10", n)
+	}
+	// Nothing staged stays behind on the pooled connections.
+	if n := count(t, s, `SELECT count(*) FROM duckdb_tables() WHERE temporary`); n != 0 {
+		t.Errorf("%d temporary tables left", n)
+	}
+}
