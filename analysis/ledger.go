@@ -13,7 +13,7 @@ import (
 )
 
 // The activity ledger is stored: building it reads all the evidence (about
-// two seconds per million events), so it is built once per change of the
+// 3.5 seconds per million events), so it is built once per change of the
 // evidence rather than once per report. activity_ledger holds the rows of
 // ledger.sql, ledger_subject_months their billable part per subject and
 // month (subject_months.sql), ledger_state the fingerprint of the evidence

@@ -53,7 +53,7 @@ Retries and repeats load once, and loading a file twice changes nothing. A
 malformed line stops nothing: the good lines load, every rejected line is
 reported as FILE:LINE: REASON, and the command then exits 3.
 
-Every ingest ends by rebuilding the stored activity ledger (about a second
+Every ingest ends by rebuilding the stored activity ledger (3 to 4 seconds
 per million events), so that reports read it instead of deriving it.
 
 --spool DIR loads what is new in the spool "mauledger serve" writes: the
