@@ -3,6 +3,8 @@ package analysis_test
 import (
 	"context"
 	"errors"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -118,5 +120,23 @@ func TestStoredLedgerOfOtherRulesIsRebuilt(t *testing.T) {
 	}
 	if st := refresh(t, s); !st.Rebuilt {
 		t.Errorf("a ledger of other rules was kept: %+v", st)
+	}
+}
+
+// The figures count rules by their bit in Rules: a rule ledger.sql can
+// produce but Rules lacks would vanish from them.
+func TestEveryRuleOfTheLedgerIsInRules(t *testing.T) {
+	sql, err := os.ReadFile("ledger.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := regexp.MustCompile(`'((?:sdk|rest|channel)\.[a-z0-9_]+)'`).FindAllStringSubmatch(string(sql), -1)
+	if len(found) < len(analysis.Rules) {
+		t.Fatalf("found %d rule names in ledger.sql", len(found))
+	}
+	for _, m := range found {
+		if !slices.Contains(analysis.Rules, m[1]) {
+			t.Errorf("ledger.sql produces %s, which analysis.Rules lacks", m[1])
+		}
 	}
 }
