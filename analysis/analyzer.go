@@ -95,6 +95,25 @@ func (a *Analyzer) evidenceFilter() string {
 	return ""
 }
 
+// eachRow runs query on the analyzer's connection and calls scan once per
+// row; what names the query in its error.
+func (a *Analyzer) eachRow(ctx context.Context, what, query string, scan func(*sql.Rows) error, args ...any) error {
+	rows, err := a.conn.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
 // Close puts DuckDB's memory limit back and releases the connection.
 func (a *Analyzer) Close() error {
 	a.restoreMemory()

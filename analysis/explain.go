@@ -15,19 +15,14 @@ func (a *Analyzer) Explain(ctx context.Context, subject string, m Month, service
 		return nil, err
 	}
 	e := &Explanation{Subject: subject, Month: m.String(), Services: []SubjectInService{}, About: a.About()}
-	rows, err := a.conn.QueryContext(ctx, `SELECT occurred_at, service_sid, subject_kind, subject, rule, family,
+	err := a.eachRow(ctx, "explain "+subject, `SELECT occurred_at, service_sid, subject_kind, subject, rule, family,
 		       source, origin, evidence, inferred
 		FROM ledger_range WHERE subject = ? AND (? = '' OR service_sid = ?)
-		ORDER BY service_sid, subject_kind, occurred_at, rule, evidence`, subject, service, service)
-	if err != nil {
-		return nil, fmt.Errorf("explain %s: %w", subject, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		ORDER BY service_sid, subject_kind, occurred_at, rule, evidence`, func(rows *sql.Rows) error {
 		var act Activity
 		if err := rows.Scan(&act.At, &act.ServiceSID, &act.Kind, &act.Subject, &act.Rule, &act.Family,
 			&act.Source, &act.Origin, &act.Evidence, &act.Inferred); err != nil {
-			return nil, err
+			return err
 		}
 		n := len(e.Services)
 		if n == 0 || e.Services[n-1].ServiceSID != act.ServiceSID || e.Services[n-1].Kind != act.Kind {
@@ -35,8 +30,9 @@ func (a *Analyzer) Explain(ctx context.Context, subject string, m Month, service
 			n++
 		}
 		e.Services[n-1].Activities = append(e.Services[n-1].Activities, act)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, subject, service, service)
+	if err != nil {
 		return nil, err
 	}
 	if len(e.Services) > 0 {
@@ -95,25 +91,20 @@ ORDER BY 2, 1
 `
 
 func (a *Analyzer) notBilledReasons(ctx context.Context, subject string, m Month, service string) ([]string, error) {
-	rows, err := a.conn.QueryContext(ctx, notBilledSQL,
-		sql.Named("from", m.Start()), sql.Named("to", m.End()),
-		sql.Named("service", service), sql.Named("subject", subject))
-	if err != nil {
-		return nil, fmt.Errorf("explain %s: %w", subject, err)
-	}
-	defer rows.Close()
 	var reasons []string
-	for rows.Next() {
+	err := a.eachRow(ctx, "explain "+subject, notBilledSQL, func(rows *sql.Rows) error {
 		var (
 			reason string
 			order  int
 		)
 		if err := rows.Scan(&reason, &order); err != nil {
-			return nil, err
+			return err
 		}
 		reasons = append(reasons, reason)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, sql.Named("from", m.Start()), sql.Named("to", m.End()),
+		sql.Named("service", service), sql.Named("subject", subject))
+	if err != nil {
 		return nil, err
 	}
 	if len(reasons) == 0 {

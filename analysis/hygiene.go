@@ -83,16 +83,11 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 
 // listSubjects adds every billed identity of hygiene_subjects to its month.
 func (a *Analyzer) listSubjects(ctx context.Context, months map[string]*IdentityMonth) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month, service_sid, subject, shape, random, reason,
+	return a.eachRow(ctx, "list identities", `SELECT month, service_sid, subject, shape, random, reason,
 		       one_shot, duplicate_group, status,
 		       CASE WHEN connect_only THEN 'connect_only' WHEN rest_write_only THEN 'rest_write_only' ELSE '' END
 		FROM hygiene_subjects WHERE subject_kind = 'identity'
-		ORDER BY month, service_sid, subject`)
-	if err != nil {
-		return fmt.Errorf("list identities: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		ORDER BY month, service_sid, subject`, func(rows *sql.Rows) error {
 		var (
 			month string
 			s     IdentitySubject
@@ -102,8 +97,8 @@ func (a *Analyzer) listSubjects(ctx context.Context, months map[string]*Identity
 			return err
 		}
 		months[month].Subjects = append(months[month].Subjects, s)
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // hygiene computes the findings of each month of r, in order, over the
@@ -162,22 +157,16 @@ func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
 		      WHERE month_start BETWEEN ? AND ? AND in_service)`, r.From.Start(), r.To.Start()); err != nil {
 		return fmt.Errorf("shape identities: %w", err)
 	}
-	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT shape FROM hygiene_shapes`)
-	if err != nil {
-		return fmt.Errorf("judge shapes: %w", err)
-	}
 	var patterns []string
-	for rows.Next() {
+	if err := a.eachRow(ctx, "judge shapes", `SELECT DISTINCT shape FROM hygiene_shapes`, func(rows *sql.Rows) error {
 		var p string
 		if err := rows.Scan(&p); err != nil {
-			rows.Close()
 			return err
 		}
 		patterns = append(patterns, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("judge shapes: %w", err)
+		return nil
+	}); err != nil {
+		return err
 	}
 	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_verdicts (
 		shape VARCHAR, random BOOLEAN, reason VARCHAR)`); err != nil {
@@ -229,7 +218,7 @@ func (f stringFunction) Executor() duckdb.ScalarFuncExecutor {
 }
 
 func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month, count(*),
+	return a.eachRow(ctx, "count hygiene findings", `SELECT month, count(*),
 		       count(*) FILTER (subject_kind = 'identity'),
 		       count(*) FILTER (subject_kind = 'identity' AND random),
 		       count(*) FILTER (one_shot),
@@ -241,12 +230,7 @@ func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[st
 		       count(*) FILTER (subject_kind = 'identity' AND connect_only),
 		       count(*) FILTER (subject_kind = 'identity' AND rest_write_only),
 		       count(*) FILTER (subject_kind = 'address' AND added_silent)
-		FROM hygiene_subjects GROUP BY month`)
-	if err != nil {
-		return fmt.Errorf("count hygiene findings: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		FROM hygiene_subjects GROUP BY month`, func(rows *sql.Rows) error {
 		var (
 			month string
 			h     Hygiene
@@ -259,23 +243,18 @@ func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[st
 		o := &out[index[month]]
 		h.Shapes, h.Duplicates, h.Avoidable.Currency = o.Shapes, o.Duplicates, o.Avoidable.Currency
 		*o = h
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // hygieneChurned counts, for each month of r, the subjects billed the month
 // before and not in it.
 func (a *Analyzer) hygieneChurned(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT strftime(month_start + INTERVAL 1 MONTH, '%Y-%m'), count(*)
+	return a.eachRow(ctx, "count churned users", `SELECT strftime(month_start + INTERVAL 1 MONTH, '%Y-%m'), count(*)
 		FROM hygiene_history
 		WHERE month_start + INTERVAL 1 MONTH BETWEEN ? AND ? AND in_service
 		  AND next_month IS DISTINCT FROM month_start + INTERVAL 1 MONTH
-		GROUP BY 1`, r.From.Start(), r.To.Start())
-	if err != nil {
-		return fmt.Errorf("count churned users: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		GROUP BY 1`, func(rows *sql.Rows) error {
 		var (
 			month string
 			n     int
@@ -284,22 +263,17 @@ func (a *Analyzer) hygieneChurned(ctx context.Context, r MonthRange, index map[s
 			return err
 		}
 		out[index[month]].Churn.Churned = n
-	}
-	return rows.Err()
+		return nil
+	}, r.From.Start(), r.To.Start())
 }
 
 func (a *Analyzer) hygieneShapes(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month, shape, any_value(random), any_value(reason),
+	return a.eachRow(ctx, "count identity shapes", `SELECT month, shape, any_value(random), any_value(reason),
 		       count(*) AS subjects, min(subject), count(*) FILTER (status = 'new')
 		FROM hygiene_subjects WHERE subject_kind = 'identity'
 		GROUP BY month, shape
 		QUALIFY row_number() OVER (PARTITION BY month ORDER BY subjects DESC, shape) <= ?
-		ORDER BY month, subjects DESC, shape`, maxShapes)
-	if err != nil {
-		return fmt.Errorf("count identity shapes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		ORDER BY month, subjects DESC, shape`, func(rows *sql.Rows) error {
 		var (
 			month string
 			s     ShapeFigures
@@ -310,21 +284,16 @@ func (a *Analyzer) hygieneShapes(ctx context.Context, _ MonthRange, index map[st
 		h := &out[index[month]]
 		s.Share, s.ChurnRate = share(s.Subjects, h.ActiveUsers), share(s.New, h.ActiveUsers)
 		h.Shapes = append(h.Shapes, s)
-	}
-	return rows.Err()
+		return nil
+	}, maxShapes)
 }
 
 func (a *Analyzer) hygieneDuplicates(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month, duplicate_group, min(service_sid),
+	return a.eachRow(ctx, "group duplicate identities", `SELECT month, duplicate_group, min(service_sid),
 		       list({'kind': subject_kind, 'subject': subject} ORDER BY subject_kind, subject), count(*) - 1 AS extra
 		FROM hygiene_subjects WHERE duplicate_group IS NOT NULL
 		GROUP BY month, key_service, duplicate_group
-		ORDER BY month, extra DESC, duplicate_group, min(service_sid)`)
-	if err != nil {
-		return fmt.Errorf("group duplicate identities: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		ORDER BY month, extra DESC, duplicate_group, min(service_sid)`, func(rows *sql.Rows) error {
 		var (
 			month   string
 			g       DuplicateGroup
@@ -337,28 +306,23 @@ func (a *Analyzer) hygieneDuplicates(ctx context.Context, _ MonthRange, index ma
 		d.GroupCount++
 		d.ExtraUsers += g.ExtraUsers
 		if len(d.Groups) >= maxDuplicateGroups {
-			continue
+			return nil
 		}
 		for _, m := range members {
 			m := m.(map[string]any)
 			g.Members = append(g.Members, DuplicateMember{Kind: m["kind"].(string), Subject: m["subject"].(string)})
 		}
 		d.Groups = append(d.Groups, g)
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // hygieneCosts prices the findings at the month's marginal rate and works
 // out the what-if, from the account's MAU of each month.
 func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT strftime(month_start, '%Y-%m'), count(*)
-		FROM hygiene_history WHERE month_start BETWEEN ? AND ? GROUP BY month_start`, r.From.Start(), r.To.Start())
-	if err != nil {
-		return fmt.Errorf("count active users: %w", err)
-	}
-	defer rows.Close()
 	mau := make([]int, len(out))
-	for rows.Next() {
+	if err := a.eachRow(ctx, "count active users", `SELECT strftime(month_start, '%Y-%m'), count(*)
+		FROM hygiene_history WHERE month_start BETWEEN ? AND ? GROUP BY month_start`, func(rows *sql.Rows) error {
 		var (
 			month string
 			n     int
@@ -367,8 +331,8 @@ func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[str
 			return err
 		}
 		mau[index[month]] = n
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, r.From.Start(), r.To.Start()); err != nil {
 		return err
 	}
 	p := a.settings.Prices

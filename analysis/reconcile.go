@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -75,25 +76,21 @@ func (a *Analyzer) Reconcile(ctx context.Context, m Month) (*Reconciliation, err
 	if a.settings.Scope == ScopeAccount {
 		r.MAU = r.AccountScopeMAU
 	}
-	rows, err := a.conn.QueryContext(ctx, `SELECT category, coalesce(count, 0), coalesce(count_unit, ''),
+	err = a.eachRow(ctx, fmt.Sprintf("reconcile %s: read usage records", m), `SELECT category, coalesce(count, 0), coalesce(count_unit, ''),
 		coalesce(price, 0), coalesce(price_unit, '') FROM twilio_usage_records
-		WHERE start_date = ?::DATE ORDER BY category`, m.Start())
-	if err != nil {
-		return nil, fmt.Errorf("reconcile %s: read usage records: %w", m, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		WHERE start_date = ?::DATE ORDER BY category`, func(rows *sql.Rows) error {
 		var u UsageRecord
 		if err := rows.Scan(&u.Category, &u.Count, &u.CountUnit, &u.Price, &u.PriceUnit); err != nil {
-			return nil, err
+			return err
 		}
 		r.Usage = append(r.Usage, u)
 		if u.Category == TwilioMAUCategory {
 			r.TwilioMAU = ptr(u.Count)
 			r.Difference = ptr(u.Count - r.MAU)
 		}
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, m.Start())
+	if err != nil {
 		return nil, err
 	}
 	r.Causes = r.causes(a.settings, inferredOnly, unknownAuthored, snapshotRows)

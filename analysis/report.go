@@ -2,7 +2,7 @@ package analysis
 
 import (
 	"context"
-	"fmt"
+	"database/sql"
 	"slices"
 	"strings"
 	"time"
@@ -146,13 +146,8 @@ func (f *Figures) set(dim, value string, n int) {
 }
 
 func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, figureSQL, a.rangeArgs(r)...)
-	if err != nil {
-		return fmt.Errorf("count active users: %w", err)
-	}
-	defer rows.Close()
 	services := map[string]map[string]*ServiceFigures{}
-	for rows.Next() {
+	err := a.eachRow(ctx, "count active users", figureSQL, func(rows *sql.Rows) error {
 		var (
 			month, dim, value string
 			service           *string
@@ -164,7 +159,7 @@ func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[str
 		m := months[month]
 		if service == nil {
 			m.Figures.set(dim, value, n)
-			continue
+			return nil
 		}
 		if services[month] == nil {
 			services[month] = map[string]*ServiceFigures{}
@@ -175,8 +170,9 @@ func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[str
 			services[month][*service] = sf
 		}
 		sf.set(dim, value, n)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, a.rangeArgs(r)...)
+	if err != nil {
 		return err
 	}
 	for month, byService := range services {
@@ -188,12 +184,7 @@ func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[str
 }
 
 func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, billedSQL, a.rangeArgs(r)...)
-	if err != nil {
-		return fmt.Errorf("list billed users: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return a.eachRow(ctx, "list billed users", billedSQL, func(rows *sql.Rows) error {
 		var (
 			month string
 			b     BilledSubject
@@ -205,19 +196,14 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 		}
 		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, family(f.Rule)
 		months[month].Billed = append(months[month].Billed, b)
-	}
-	return rows.Err()
+		return nil
+	}, a.rangeArgs(r)...)
 }
 
 // fillCompleteness marks the months that live events cover.
 func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT DISTINCT strftime(occurred_at, '%Y-%m') FROM events
-		WHERE occurred_at >= ? AND occurred_at < ?`, r.From.Start(), r.To.End())
-	if err != nil {
-		return fmt.Errorf("check live coverage: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return a.eachRow(ctx, "check live coverage", `SELECT DISTINCT strftime(occurred_at, '%Y-%m') FROM events
+		WHERE occurred_at >= ? AND occurred_at < ?`, func(rows *sql.Rows) error {
 		var month string
 		if err := rows.Scan(&month); err != nil {
 			return err
@@ -225,8 +211,8 @@ func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months ma
 		if m := months[month]; m != nil {
 			m.Complete = true
 		}
-	}
-	return rows.Err()
+		return nil
+	}, r.From.Start(), r.To.End())
 }
 
 // maxUnknownAuthors bounds the unknown authors a month lists, most frequent
@@ -234,14 +220,9 @@ func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months ma
 const maxUnknownAuthors = 100
 
 func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	rows, err := a.conn.QueryContext(ctx, `SELECT month, rule, subject, count(*) FROM range_all
+	return a.eachRow(ctx, "count data-quality findings", `SELECT month, rule, subject, count(*) FROM range_all
 		WHERE family = 'quality'
-		GROUP BY ALL ORDER BY month, rule, count(*) DESC, subject`)
-	if err != nil {
-		return fmt.Errorf("count data-quality findings: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+		GROUP BY ALL ORDER BY month, rule, count(*) DESC, subject`, func(rows *sql.Rows) error {
 		var (
 			month, rule, author string
 			n                   int
@@ -259,8 +240,8 @@ func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map
 				dq.UnknownAuthors = append(dq.UnknownAuthors, author)
 			}
 		}
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // family is the part of a rule id before the dot: sdk.connect -> sdk.
