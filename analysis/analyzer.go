@@ -69,10 +69,9 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 		return nil, err
 	}
 	stmts := []string{
-		`CREATE OR REPLACE TEMP VIEW ledger_all AS SELECT * FROM activity_ledger`,
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS
-		 SELECT * FROM ledger_all WHERE family <> 'quality'` + a.evidenceFilter(),
+		 SELECT * FROM activity_ledger WHERE family <> 'quality'` + a.evidenceFilter(),
 		a.subjectMonthsSQL(),
 	}
 	for _, q := range stmts {
@@ -176,7 +175,7 @@ func (a *Analyzer) rangeArgs(r MonthRange) []any {
 func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
 	stmts := []string{
 		fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW range_all AS
-		 SELECT * FROM ledger_all WHERE occurred_at >= '%s' AND occurred_at < '%s'`,
+		 SELECT * FROM activity_ledger WHERE occurred_at >= '%s' AND occurred_at < '%s'`,
 			r.From.Start().Format(time.DateTime), r.To.End().Format(time.DateTime)),
 		`CREATE OR REPLACE TEMP VIEW ledger_range AS
 		 SELECT * FROM range_all WHERE family <> 'quality'` + a.evidenceFilter(),
