@@ -317,8 +317,11 @@ func (a *Analyzer) hygieneDuplicates(ctx context.Context, _ MonthRange, index ma
 	})
 }
 
-// hygieneCosts prices the findings at the month's marginal rate and works
-// out the what-if, from the account's MAU of each month.
+// hygieneCosts prices the findings and works out the what-if, from the
+// account's MAU of each month. Each figure is what the bill would really
+// drop by without its subjects, Cost(MAU) − Cost(MAU − subjects) through
+// the graduated bands (PriceTable.Saving), not subjects × marginal rate:
+// the marginal rate is reported for information only.
 func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
 	mau := make([]int, len(out))
 	if err := a.eachRow(ctx, "count active users", `SELECT strftime(month_start, '%Y-%m'), count(*)
@@ -338,21 +341,20 @@ func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[str
 	p := a.settings.Prices
 	for i := range out {
 		h := &out[i]
-		rate := p.MarginalRate(mau[i])
 		av := &h.Avoidable
-		av.MarginalRate = rate
+		av.MarginalRate = p.MarginalRate(mau[i])
 		for _, f := range []*AvoidableFigure{&av.ConnectOnly, &av.RESTWriteOnly, &av.SilentAddresses} {
-			f.Cost = AtRate(f.Subjects, rate)
+			f.Cost = p.Saving(mau[i], f.Subjects)
 		}
-		av.Cost = AtRate(av.ConnectOnly.Subjects+av.RESTWriteOnly.Subjects+av.SilentAddresses.Subjects, rate)
-		h.Duplicates.Cost = AtRate(h.Duplicates.ExtraUsers, rate)
+		av.Cost = p.Saving(mau[i], av.ConnectOnly.Subjects+av.RESTWriteOnly.Subjects+av.SilentAddresses.Subjects)
+		h.Duplicates.Cost = p.Saving(mau[i], h.Duplicates.ExtraUsers)
 		h.Churn.RandomChurnRate = share(h.Churn.NewRandom, h.ActiveUsers)
 		w := &h.WhatIf
 		w.OneShotRandom = h.OneShotRandom
 		w.ActiveUsers, w.Cost = mau[i], p.Cost(mau[i]).Total
 		w.ActiveUsersWithout = mau[i] - h.OneShotRandom
 		w.CostWithout = p.Cost(w.ActiveUsersWithout).Total
-		w.Saving = math.Round((w.Cost-w.CostWithout)*microsPerUnit) / microsPerUnit
+		w.Saving = p.Saving(mau[i], h.OneShotRandom)
 	}
 	return nil
 }

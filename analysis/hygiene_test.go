@@ -116,6 +116,7 @@ func TestHygieneCountsOnAHandMadeLedger(t *testing.T) {
 		t.Errorf("email shape %+v", e)
 	}
 
+	// 3 extra users of 15 leave 12: 2.50 − 1.00 = 1.50.
 	d := oct.Duplicates
 	if d.GroupCount != 2 || d.ExtraUsers != 3 || d.Cost != 1.5 || len(d.Groups) != 2 {
 		t.Fatalf("October duplicates %+v", d)
@@ -131,12 +132,17 @@ func TestHygieneCountsOnAHandMadeLedger(t *testing.T) {
 		t.Errorf("second group %+v", g)
 	}
 
+	// October's 15 users cost 2.50 (ten free, five at 0.50). Each figure
+	// is what the bill drops by without its subjects: 6 connect-only users
+	// leave 9, all free, so they save the whole 2.50 (not 6 × 0.50 = 3);
+	// 2 leave 13 (1.50), saving 1.00; 1 leaves 14 (2.00), saving 0.50; the
+	// 9 together leave 6, all free: 2.50, not 4.50.
 	wantAvoidable := analysis.Avoidable{
 		Currency: "USD", MarginalRate: 0.5,
-		ConnectOnly:     analysis.AvoidableFigure{Subjects: 6, Cost: 3},
+		ConnectOnly:     analysis.AvoidableFigure{Subjects: 6, Cost: 2.5},
 		RESTWriteOnly:   analysis.AvoidableFigure{Subjects: 2, Cost: 1},
 		SilentAddresses: analysis.AvoidableFigure{Subjects: 1, Cost: 0.5},
-		Cost:            4.5,
+		Cost:            2.5,
 	}
 	if oct.Avoidable != wantAvoidable {
 		t.Errorf("October avoidable %+v, want %+v", oct.Avoidable, wantAvoidable)

@@ -108,27 +108,28 @@ func (t PriceTable) Validate() error {
 	return nil
 }
 
-// microsPerUnit: amounts are summed in millionths of the currency so that a
-// total is the exact sum of its bands (rates such as 0.0475 are not exact
-// in binary floating point).
-const microsPerUnit = 1_000_000
+// Rates are held in millionths of the currency (microsPerUnit), so that a
+// rate such as 0.0475 is exact; each band's amount is then rounded to the
+// cent (microsPerCent millionths) once, half-up, and a total is the sum of
+// its rounded bands. All of this is integer arithmetic: no float noise.
+const (
+	microsPerUnit = 1_000_000
+	microsPerCent = 10_000
+	centsPerUnit  = 100
+)
 
 // Cost prices mau users through the graduated bands: each band's rate
-// applies to the users inside it.
+// applies to the users inside it, the band's amount is units × rate rounded
+// half-up to the cent, and the total is the sum of the rounded band amounts
+// (so it always equals the bands shown).
 func (t PriceTable) Cost(mau int) Cost {
 	c := Cost{Currency: t.Currency, Bands: []BandCost{}}
 	var total int64
 	for _, b := range t.Bands {
-		units := 0
-		if mau >= b.From {
-			units = mau - b.From + 1
-			if b.To != 0 && mau > b.To {
-				units = b.To - b.From + 1
-			}
-		}
-		micros := micros(units, b.Rate)
-		total += micros
-		bc := BandCost{From: b.From, Units: units, Rate: b.Rate, Amount: float64(micros) / microsPerUnit}
+		units := b.units(mau)
+		cents := bandCents(units, b.Rate)
+		total += cents
+		bc := BandCost{From: b.From, Units: units, Rate: b.Rate, Amount: float64(cents) / centsPerUnit}
 		if b.To != 0 {
 			to := b.To
 			bc.To = &to
@@ -138,13 +139,33 @@ func (t PriceTable) Cost(mau int) Cost {
 			c.Contract = true
 		}
 	}
-	c.Total = float64(total) / microsPerUnit
+	c.Total = float64(total) / centsPerUnit
 	return c
 }
 
-// MarginalRate is the rate of the band the account's mau-th user falls in:
-// what one user more or fewer changes the month's bill by. With no users
-// it is the first band's rate.
+// Cents is the month's bill for mau users in cents: Cost(mau).Total as an
+// exact integer, for subtracting one bill from another.
+func (t PriceTable) Cents(mau int) int64 {
+	var total int64
+	for _, b := range t.Bands {
+		total += bandCents(b.units(mau), b.Rate)
+	}
+	return total
+}
+
+// Saving is what the month's bill drops by if k of its mau users were not
+// billed: Cost(mau) − Cost(mau − k) under the graduated table, worked out
+// in cents. It is not k × the marginal rate: users taken away fall back
+// through the bands, down to the free ones. k is held to 0..mau, so a
+// saving is never negative and never exceeds the bill.
+func (t PriceTable) Saving(mau, k int) float64 {
+	k = max(0, min(k, mau))
+	return float64(t.Cents(mau)-t.Cents(mau-k)) / centsPerUnit
+}
+
+// MarginalRate is the rate of the band the account's mau-th user falls in.
+// It is informative only: savings are priced with Saving, through the
+// bands and to the cent. With no users it is the first band's rate.
 func (t PriceTable) MarginalRate(mau int) float64 {
 	for _, b := range t.Bands {
 		if b.To == 0 || mau <= b.To {
@@ -154,11 +175,21 @@ func (t PriceTable) MarginalRate(mau int) float64 {
 	return 0
 }
 
-// AtRate prices n users at one rate, exact to the millionth as Cost is.
-func AtRate(n int, rate float64) float64 {
-	return float64(micros(n, rate)) / microsPerUnit
+// units is how many of mau users fall into the band.
+func (b PriceBand) units(mau int) int {
+	if mau < b.From {
+		return 0
+	}
+	if b.To != 0 && mau > b.To {
+		return b.To - b.From + 1
+	}
+	return mau - b.From + 1
 }
 
-func micros(units int, rate float64) int64 {
-	return int64(units) * int64(math.Round(rate*microsPerUnit))
+// bandCents is units × rate in cents, rounded once, half-up: the rate is
+// taken in millionths, the exact product rounded to the nearest cent, an
+// amount of exactly half a cent going up.
+func bandCents(units int, rate float64) int64 {
+	micros := int64(units) * int64(math.Round(rate*microsPerUnit))
+	return (micros + microsPerCent/2) / microsPerCent
 }

@@ -166,7 +166,7 @@ func testHygiene() analysis.Hygiene {
 				Subjects: 200, Share: 0.0382, Example: bob, New: 100, ChurnRate: 0.0191},
 		},
 		Churn: analysis.Churn{New: 3100, Returning: 2000, Reactivated: 140, Churned: 2500, NewRandom: 2900, RandomChurnRate: 0.5534},
-		Duplicates: analysis.Duplicates{GroupCount: 1, ExtraUsers: 1, Cost: 0.0475, Groups: []analysis.DuplicateGroup{
+		Duplicates: analysis.Duplicates{GroupCount: 1, ExtraUsers: 1, Cost: 0.05, Groups: []analysis.DuplicateGroup{
 			{Key: alice, ServiceSID: service1, ExtraUsers: 1, Members: []analysis.DuplicateMember{
 				{Kind: "identity", Subject: aliceAgain}, {Kind: "identity", Subject: alice},
 			}},
@@ -174,9 +174,9 @@ func testHygiene() analysis.Hygiene {
 		Avoidable: analysis.Avoidable{
 			Currency: "USD", MarginalRate: 0.0475,
 			ConnectOnly:     analysis.AvoidableFigure{Subjects: 100, Cost: 4.75},
-			RESTWriteOnly:   analysis.AvoidableFigure{Subjects: 1500, Cost: 71.25},
+			RESTWriteOnly:   analysis.AvoidableFigure{Subjects: 1500, Cost: 74.4},
 			SilentAddresses: analysis.AvoidableFigure{Subjects: 40, Cost: 1.9},
-			Cost:            77.9,
+			Cost:            81.4,
 		},
 		WhatIf: analysis.WhatIf{OneShotRandom: 2000, ActiveUsers: 5240, Cost: 251.4,
 			ActiveUsersWithout: 3240, CostWithout: 152, Saving: 99.4},

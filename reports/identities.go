@@ -275,8 +275,7 @@ func writeHygieneTable(p *printer, h analysis.Hygiene) {
 	}
 
 	p.line("")
-	p.wrapped("", "  ", fmt.Sprintf("avoidable activity, at the marginal rate of %s %s per user:",
-		strconv.FormatFloat(av.MarginalRate, 'f', -1, 64), av.Currency))
+	p.wrapped("", "  ", fmt.Sprintf("avoidable activity, and what the bill would drop by without it (%s):", av.Currency))
 	t := newTextTable("  ", false, true, true)
 	t.add("", "subjects", "cost")
 	t.add("connect-only identities", group(av.ConnectOnly.Subjects), money(av.ConnectOnly.Cost))

@@ -119,9 +119,9 @@ func TestIdentitiesTable(t *testing.T) {
 		"    guest-{uuid}: " + guest,
 		"duplicates: 1 group, 1 extra billed user, 0.05 USD",
 		"  - alice@example.com in " + service1 + ": Alice@Example.com,\n    alice@example.com",
-		"avoidable activity, at the marginal rate of 0.0475 USD per user:",
-		"  REST-write-only identities       1,500  71.25",
-		"  total                                   77.90",
+		"avoidable activity, and what the bill would drop by without it (USD):",
+		"  REST-write-only identities       1,500  74.40",
+		"  total                                   81.40",
 		"saving 99.40",
 	} {
 		if !strings.Contains(out, want) {
