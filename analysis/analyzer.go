@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mauledger/mauledger/internal/duckmem"
@@ -23,14 +24,16 @@ var (
 // Settings are the assumptions a report is computed under; every report
 // states them.
 type Settings struct {
-	Scope    Scope
-	Evidence Evidence
-	Prices   PriceTable
+	Scope          Scope
+	Evidence       Evidence
+	UnknownAuthors UnknownAuthors
+	Prices         PriceTable
 }
 
-// DefaultSettings are service scope, strict evidence and list prices.
+// DefaultSettings are service scope, strict evidence, unknown authors
+// ignored and list prices.
 func DefaultSettings() Settings {
-	return Settings{Scope: ScopeService, Evidence: EvidenceStrict, Prices: DefaultPrices()}
+	return Settings{Scope: ScopeService, Evidence: EvidenceStrict, UnknownAuthors: UnknownAuthorsIgnore, Prices: DefaultPrices()}
 }
 
 // Analyzer runs the analysis queries on one connection of a store. Apart
@@ -50,6 +53,9 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	if s.Evidence != EvidenceStrict && s.Evidence != EvidenceInferred {
 		return nil, fmt.Errorf("unknown evidence level %q: want strict or inferred", s.Evidence)
 	}
+	if s.UnknownAuthors != UnknownAuthorsIgnore && s.UnknownAuthors != UnknownAuthorsBill {
+		return nil, fmt.Errorf("unknown setting for unknown authors %q: want ignore or bill", s.UnknownAuthors)
+	}
 	// A report after an interrupted ingest finds the ledger out of date.
 	if _, err := Refresh(ctx, db); err != nil {
 		return nil, err
@@ -68,11 +74,16 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 		a.Close()
 		return nil, err
 	}
+	var unknownService bool
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM ledger_subject_months WHERE service_sid = ''`).Scan(&unknownService); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("prepare ledger: %w", err)
+	}
 	stmts := []string{
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS
-		 SELECT * FROM activity_ledger WHERE family <> 'quality'` + a.evidenceFilter(),
-		a.subjectMonthsSQL(),
+		 SELECT * FROM activity_ledger WHERE family <> 'quality' AND ` + a.billedFilter(),
+		a.subjectMonthsSQL(unknownService),
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -87,11 +98,18 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	return a, nil
 }
 
-func (a *Analyzer) evidenceFilter() string {
+// billedFilter is the condition on ledger rows that the settings bill:
+// inferred rows only with --evidence inferred, unknown authors only with
+// --unknown-authors bill.
+func (a *Analyzer) billedFilter() string {
+	cond := []string{"true"}
 	if a.settings.Evidence == EvidenceStrict {
-		return ` AND NOT inferred`
+		cond = append(cond, "NOT inferred")
 	}
-	return ""
+	if a.settings.UnknownAuthors == UnknownAuthorsIgnore {
+		cond = append(cond, "NOT unknown_author")
+	}
+	return strings.Join(cond, " AND ")
 }
 
 // eachRow runs query on the analyzer's connection and calls scan once per
@@ -130,36 +148,57 @@ func (a *Analyzer) About() About {
 	if s.Evidence == EvidenceInferred {
 		evidence = "inferred: also bills likely activity, such as an access token issued to an identity"
 	}
+	unknown := "ignore: a message whose author is neither a participant (no ParticipantSid) nor a known identity nor a participant address bills nobody; it is counted under data quality"
+	if s.UnknownAuthors == UnknownAuthorsBill {
+		unknown = "bill: a message whose author is neither a participant (no ParticipantSid) nor a known identity nor a participant address bills its author, as an address when it has the form of one"
+	}
 	return About{
-		Scope:      s.Scope,
-		Evidence:   s.Evidence,
-		PriceTable: s.Prices.Name,
+		Scope:          s.Scope,
+		Evidence:       s.Evidence,
+		UnknownAuthors: s.UnknownAuthors,
+		PriceTable:     s.Prices.Name,
 		Assumptions: []string{
 			"Months are calendar months in UTC.",
 			"Scope " + scope + ".",
 			"Evidence " + evidence + ".",
+			"Unknown authors " + unknown + ".",
+			"An activity happens at the CloudEvent time, else when serve received the event, else (files with no other time) at the resource's DateCreated or DateUpdated, which an import can set.",
+			"Every activity belongs to the Conversation Service its event names, else its conversation's, else its user's (from other events or a REST snapshot), else the account's only service; what is still unknown is reported as \"service unknown\" until `ingest twilio` tells it.",
+			"A webhook, an Event Streams copy and a REST snapshot row of the same action are one activity, keeping the webhook's Source.",
 			"Any event from an SDK proves its client identity was connected at that moment (sdk.connect).",
-			"Messages with the default author \"system\", or an author that is neither a known identity nor a participant address, bill nobody; they are counted under data quality.",
-			"Event Streams events carry no Source: they are taken as API actions, except messages whose author is a participant address of the conversation (inbound from that channel).",
-			"A month without live events (webhooks or Event Streams) is marked incomplete: snapshots cannot see SDK connections or removed participants, so its figures are a lower bound.",
+			"Messages with the default author \"system\" bill nobody. A message with a ParticipantSid bills its author, a participant.",
+			"Event Streams events and REST snapshots carry no Source: they are taken as API actions, except messages from a participant's channel address (inbound from that channel).",
+			"A month is complete only when live capture (webhooks, Event Streams) covers it with no gap longer than 4 hours and a REST snapshot (ingest twilio) was taken after it ended; otherwise its figures are a lower bound: snapshots cannot see SDK connections or removed participants, and see only each User's last update.",
+			"A User update is a write (rest.user_write) when its DateUpdated is the event's own time, within a minute, whatever IsOnline says; IsOnline true with an older DateUpdated is a connection, IsOnline false a user going offline.",
 			"Cost is graduated over the account's total MAU for the month; bands marked contract are estimated at the last published rate.",
 		},
 	}
 }
 
 // subjectMonthsSQL defines subject_months, the billed subjects of every
-// month under the evidence setting: the stored proven ones, or those merged
-// with the inferred ones (a table then: every report query reads it).
-func (a *Analyzer) subjectMonthsSQL() string {
-	if a.settings.Evidence == EvidenceStrict {
+// month under the settings, one row per month, service and subject: the
+// stored proven ones, or those merged with the inferred and unknown-author
+// ones the settings bill. A subject whose service is unknown (”) in a
+// month where it also has a known one counts there only, so it never
+// counts twice. Merged or folded, it is a table: every report query
+// reads it.
+func (a *Analyzer) subjectMonthsSQL(unknownService bool) string {
+	if a.settings.Evidence == EvidenceStrict && a.settings.UnknownAuthors == UnknownAuthorsIgnore && !unknownService {
 		return `CREATE OR REPLACE TEMP VIEW subject_months AS
-		 SELECT * EXCLUDE (inferred) FROM ledger_subject_months WHERE NOT inferred`
+		 SELECT * EXCLUDE (inferred, unknown_author) FROM ledger_subject_months
+		 WHERE NOT inferred AND NOT unknown_author`
 	}
-	return `CREATE OR REPLACE TEMP TABLE subject_months AS
+	q := `CREATE OR REPLACE TEMP TABLE subject_months AS
 	 SELECT month, service_sid, subject_kind, subject, sum(activities) AS activities,
 	        min(first) AS first, max(last_at) AS last_at, bit_or(rule_bits) AS rule_bits
 	 FROM ledger_subject_months
+	 WHERE ` + a.billedFilter() + `
 	 GROUP BY month, service_sid, subject_kind, subject`
+	if unknownService {
+		q += `
+	 QUALIFY service_sid <> '' OR NOT bool_or(service_sid <> '') OVER (PARTITION BY month, subject_kind, subject)`
+	}
+	return q
 }
 
 // rangeArgs are the parameters of the queries over subject_months: the
@@ -178,7 +217,7 @@ func (a *Analyzer) selectRange(ctx context.Context, r MonthRange) error {
 		 SELECT * FROM activity_ledger WHERE occurred_at >= '%s' AND occurred_at < '%s'`,
 			r.From.Start().Format(time.DateTime), r.To.End().Format(time.DateTime)),
 		`CREATE OR REPLACE TEMP VIEW ledger_range AS
-		 SELECT * FROM range_all WHERE family <> 'quality'` + a.evidenceFilter(),
+		 SELECT * FROM range_all WHERE family <> 'quality' AND ` + a.billedFilter(),
 	}
 	for _, q := range stmts {
 		if _, err := a.conn.ExecContext(ctx, q); err != nil {

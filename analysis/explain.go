@@ -16,12 +16,12 @@ func (a *Analyzer) Explain(ctx context.Context, subject string, m Month, service
 	}
 	e := &Explanation{Subject: subject, Month: m.String(), Services: []SubjectInService{}, About: a.About()}
 	err := a.eachRow(ctx, "explain "+subject, `SELECT occurred_at, service_sid, subject_kind, subject, rule, family,
-		       source, origin, evidence, inferred
+		       source, origin, evidence, inferred, unknown_author, timed_by
 		FROM ledger_range WHERE subject = ? AND (? = '' OR service_sid = ?)
 		ORDER BY service_sid, subject_kind, occurred_at, rule, evidence`, func(rows *sql.Rows) error {
 		var act Activity
 		if err := rows.Scan(&act.At, &act.ServiceSID, &act.Kind, &act.Subject, &act.Rule, &act.Family,
-			&act.Source, &act.Origin, &act.Evidence, &act.Inferred); err != nil {
+			&act.Source, &act.Origin, &act.Evidence, &act.Inferred, &act.UnknownAuthor, &act.TimedBy); err != nil {
 			return err
 		}
 		n := len(e.Services)
@@ -65,9 +65,9 @@ WHERE resource = 'message' AND action = 'added' AND author IS DISTINCT FROM $sub
   AND conversation_sid IN (SELECT conversation_sid FROM its_conversations)
 HAVING count(*) > 0
 UNION ALL
-SELECT 'authored ' || count(*) || ' message(s) through the API, but is neither a known identity of the service nor a participant address of the conversation: a data-quality finding, not a user', 2
+SELECT 'authored ' || count(*) || ' message(s) without a ParticipantSid, and is neither a known identity of the service nor a participant address of the conversation: an unknown author, billed only with --unknown-authors bill', 2
 FROM range_all
-WHERE rule = 'quality.unknown_author' AND subject = $subject
+WHERE unknown_author AND subject = $subject
   AND ($service = '' OR service_sid = $service)
 HAVING count(*) > 0
 UNION ALL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -24,9 +25,23 @@ import (
 // follow the order of Rules), so a newer mauledger rebuilds a ledger that
 // an older one stored.
 var rulesVersion = func() string {
-	sum := sha256.Sum256([]byte(ledgerSQL + subjectMonthsSQL + strings.Join(Rules, ",")))
+	sum := sha256.Sum256([]byte(strings.Join(ledgerStages, "") + ledgerSQL + subjectMonthsSQL + strings.Join(Rules, ",")))
 	return hex.EncodeToString(sum[:8])
 }()
+
+var (
+	//go:embed ledger_services.sql
+	ledgerServicesSQL string
+	//go:embed ledger_evidence.sql
+	ledgerEvidenceSQL string
+	//go:embed ledger_actions.sql
+	ledgerActionsSQL string
+
+	// ledgerStages are the first three steps of the build, which define
+	// temporary tables and views on the building connection; ledger.sql,
+	// the fourth, selects the ledger's rows from them.
+	ledgerStages = []string{ledgerServicesSQL, ledgerEvidenceSQL, ledgerActionsSQL}
+)
 
 // defineRuleMacros defines, on conn, the billing rules as bits:
 // rule_bit(rule) and rule_list(bits), from Rules.
@@ -92,8 +107,10 @@ func Refresh(ctx context.Context, db *sql.DB) (LedgerStatus, error) {
 		return st, err
 	}
 	defer restore()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM activity_ledger`); err != nil {
-		return st, fmt.Errorf("build the activity ledger: %w", err)
+	for _, q := range append([]string{`DELETE FROM activity_ledger`}, ledgerStages...) {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return st, fmt.Errorf("build the activity ledger: %w", err)
+		}
 	}
 	if st.Rows, err = execCount(ctx, tx, `INSERT INTO activity_ledger `+ledgerSQL); err != nil {
 		return st, fmt.Errorf("build the activity ledger: %w", err)

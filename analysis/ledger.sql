@@ -1,187 +1,141 @@
--- The activity ledger: one row per qualifying activity, the spine every MAU,
--- cost and explanation query reads. This file is the billing rules table of
--- DESIGN.md, written once:
+-- Ledger, step 4 of 4: the billing rules. One row per qualifying activity,
+-- the spine every MAU, cost and explanation query reads. This file is the
+-- billing rules table of DESIGN.md and README, written once, over the
+-- actions of step 3 (ledger_actions.sql: each action once, with its
+-- service and its best-founded time):
 --
--- | rule                    | family  | from the events                                        |
--- |-------------------------|---------|--------------------------------------------------------|
--- | sdk.connect             | sdk     | any event with Source SDK not covered by the two below, |
--- |                         |         | for its ClientIdentity (it proves a connection); a user  |
--- |                         |         | coming online (IsOnline true)                            |
--- | sdk.message             | sdk     | a message added from an SDK, for its ClientIdentity     |
+-- | rule                    | family  | from the actions                                         |
+-- |-------------------------|---------|----------------------------------------------------------|
+-- | sdk.connect             | sdk     | any action with Source SDK not covered by the two below, |
+-- |                         |         | for its ClientIdentity (it proves a connection); a User  |
+-- |                         |         | reported online (IsOnline true), at the event's time     |
+-- | sdk.message             | sdk     | a message added from an SDK, for its ClientIdentity      |
 -- | sdk.join_leave          | sdk     | a participant added or removed from an SDK by itself     |
--- | rest.user_write         | rest    | a User added or updated through the API                  |
--- | rest.message_author     | rest    | a message added through the API, for its Author when     |
--- |                         |         | the Author is a known identity or participant address   |
+-- | rest.user_write         | rest    | a User added; a User updated with Source API, or without |
+-- |                         |         | Source (Event Streams, snapshot) when its DateUpdated is |
+-- |                         |         | the event's own time (within a minute), whatever IsOnline|
+-- |                         |         | says                                                     |
+-- | rest.message_author     | rest    | a message added through the API (or without Source) for  |
+-- |                         |         | its Author: a participant (it carries a ParticipantSid), |
+-- |                         |         | or a known identity or participant address               |
 -- | rest.participant_write  | rest    | an identity added to or removed from a conversation      |
--- |                         |         | through the API                                          |
--- | channel.inbound_message | channel | a message added from SMS, WhatsApp or another channel,  |
--- |                         |         | for its Author (the address)                             |
+-- |                         |         | through the API (or without Source)                      |
+-- | channel.inbound_message | channel | a message added from SMS, WhatsApp or another channel,   |
+-- |                         |         | for its Author; without Source, a message whose Author   |
+-- |                         |         | is a channel address of a participant                    |
 -- | channel.address_added   | channel | a participant with a MessagingBinding.Address added      |
+--
+-- Authors. `system` is nobody. A message that carries a ParticipantSid was
+-- written by a participant of its conversation: its Author is billed even
+-- when nothing else of that participant was captured, as an address when
+-- it has the form of a channel address (+E.164, whatsapp:, messenger:,
+-- gbm:, rcs:, apple:, instagram:, email:), else as an identity. An Author
+-- without a ParticipantSid that is neither a known identity of the service
+-- nor a participant address of the conversation is an unknown author: its
+-- row is kept with unknown_author true and bills only with
+-- --unknown-authors bill (by default it is a data-quality finding).
+--
+-- Event Streams and snapshots carry no Source: their actions are taken as
+-- API actions, except a message from a channel address, which came in
+-- from that channel. When a webhook of the same action exists, step 3 has
+-- already kept the webhook, whose Source is known.
 --
 -- Inferred (billed only with --evidence inferred, column inferred): an
 -- access token issued to an identity, from a token-server log, counts as
 -- sdk.connect with source token_log.
 --
 -- Deliberately not activity: reading; a message merely received; a message
--- with the default author "system" or an author that is nobody (kept as
--- data-quality rows of family "quality", never billed); updates of conversations and
--- participants through the API; a user going offline.
---
--- Event Streams payloads carry no Source field: such events are taken as API
--- actions, except a message whose Author is a participant address of its
--- conversation, which came in from that channel.
---
--- The same activity reported twice (a webhook and an Event Streams copy of
--- one message) is one row: rows are deduplicated on the evidence SID and the
--- action, never on arrival times.
---
--- REST snapshots (`ingest twilio`) are a third source, "rest_snapshot": a
--- User's creation and last update, a participant's addition and a message
--- read like Event Streams events (they carry no Source either), so the same
--- rules apply to them. An activity that a live event also reports (same SID
--- and action) is left to the live event, which knows more (its Source).
-WITH snapshot AS (
-    SELECT 'user' AS resource, 'added' AS action, service_sid, sid AS user_sid, identity, date_created AS occurred_at
-    FROM twilio_users WHERE date_created IS NOT NULL
-    UNION ALL BY NAME
-    SELECT 'user' AS resource, 'updated' AS action, service_sid, sid AS user_sid, identity, date_updated AS occurred_at
-    FROM twilio_users WHERE date_updated > date_created
-    UNION ALL BY NAME
-    SELECT 'participant' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS participant_sid,
-           identity, address, date_created AS occurred_at
-    FROM twilio_participants WHERE date_created IS NOT NULL
-    UNION ALL BY NAME
-    SELECT 'message' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS message_sid,
-           author, date_created AS occurred_at
-    FROM twilio_messages WHERE date_created IS NOT NULL
-),
-snapshot_only AS (
-    SELECT s.*, 'rest' AS format, 'snapshot' AS event_type FROM snapshot s
-    WHERE NOT EXISTS (
-        SELECT 1 FROM events e
-        WHERE e.resource = s.resource AND e.action = s.action
-          AND coalesce(e.message_sid, e.participant_sid, e.user_sid) = coalesce(s.message_sid, s.participant_sid, s.user_sid)
-          -- a resource is added once, but updated many times; the REST API
-          -- gives whole seconds where events may give milliseconds
-          AND (s.action = 'added' OR date_trunc('second', e.occurred_at) = s.occurred_at))
-),
-evidence AS NOT MATERIALIZED (
-    -- Only the columns the rules read: never the payloads.
-    SELECT format, event_type, resource, action, origin, client_identity, service_sid,
-           conversation_sid, message_sid, participant_sid, user_sid, identity, author,
-           address, is_online, event_id, idempotency_token, occurred_at
-    FROM events
-    UNION ALL BY NAME
-    SELECT * FROM snapshot_only
-),
-conversation_service AS (
-    -- CloudEvents may lack the service SID; the conversation tells it.
-    SELECT conversation_sid, min(service_sid) AS service_sid
-    FROM events
-    WHERE service_sid IS NOT NULL AND conversation_sid IS NOT NULL
-    GROUP BY conversation_sid
-),
--- NOT MATERIALIZED: ev is read three times, and each read streams; held in
--- memory it would be the size of the events table.
-ev AS NOT MATERIALIZED (
-    SELECT e.*,
-           coalesce(e.service_sid, cs.service_sid, '') AS svc,
-           CASE e.format WHEN 'cloudevent' THEN 'event_stream' WHEN 'rest' THEN 'rest_snapshot' ELSE 'webhook' END AS source,
-           coalesce(e.message_sid, e.participant_sid, e.user_sid, e.event_id,
-                    e.idempotency_token, e.conversation_sid, '') AS evidence
-    FROM evidence e
-    LEFT JOIN conversation_service cs USING (conversation_sid)
-),
-known_identity AS (
-    SELECT DISTINCT svc, identity FROM (
-        SELECT svc, identity FROM ev WHERE identity IS NOT NULL AND address IS NULL
-        UNION ALL
-        SELECT svc, client_identity FROM ev WHERE client_identity IS NOT NULL
-    )
-),
-participant_address AS (
-    SELECT DISTINCT conversation_sid, address FROM ev
-    WHERE resource = 'participant' AND address IS NOT NULL
-),
-classified AS (
-    -- Each event with what it is: message marks a message added other than
-    -- from an SDK, with a real author, whose author the joins identify.
-    SELECT ev.*,
+-- by `system` (kept as a data-quality row, family "quality", never billed);
+-- updates of conversations and participants through the API; a User going
+-- offline (IsOnline false with an older DateUpdated).
+WITH classified AS (
+    SELECT a.*,
            resource = 'message' AND action = 'added' AND coalesce(origin, '') <> 'SDK'
                AND author IS NOT NULL AND author <> 'system' AS message,
+           coalesce(origin, 'API') = 'API' AS by_api, -- API, or no Source to tell
+           regexp_matches(author, '^(\+[0-9]|(whatsapp|messenger|gbm|rcs|apple|instagram|email):)') AS author_address_form,
            ki.identity IS NOT NULL AS author_is_identity,
            pa.address IS NOT NULL AS author_is_address
-    FROM ev
-    LEFT JOIN known_identity ki ON ki.svc = ev.svc AND ki.identity = ev.author
-    LEFT JOIN participant_address pa ON pa.conversation_sid = ev.conversation_sid AND pa.address = ev.author
+    FROM ledger_actions a
+    LEFT JOIN ledger_known_identities ki ON ki.svc = a.svc AND ki.identity = a.author
+    LEFT JOIN ledger_participant_addresses pa ON pa.conversation_sid = a.conversation_sid AND pa.address = a.author
+),
+authored AS (
+    -- A message's author, for the messages the API (or no Source) added:
+    -- kind, and whether anyone knows it.
+    SELECT *,
+           CASE WHEN participant_sid IS NOT NULL THEN CASE WHEN author_address_form THEN 'address' ELSE 'identity' END
+                WHEN author_is_address THEN 'address'
+                WHEN author_is_identity THEN 'identity'
+                WHEN author_address_form THEN 'address'
+                ELSE 'identity' END AS author_kind,
+           participant_sid IS NULL AND NOT author_is_identity AND NOT author_is_address AS author_unknown
+    FROM classified
 ),
 activity AS (
-    -- One pass over the events: each yields the activities its rules find
-    -- (most yield one, some two, many none).
-    SELECT occurred_at, svc, source, origin, evidence, action, event_type,
+    -- Each action yields the activities its rules find (most one, some
+    -- two, many none).
+    SELECT occurred_at, timed_by, svc, source, origin, evidence,
            unnest(list_filter([
                CASE WHEN origin = 'SDK' AND resource = 'message' AND action = 'added'
                          AND coalesce(client_identity, author) IS NOT NULL
-                    THEN {'kind': 'identity', 'subject': coalesce(client_identity, author), 'rule': 'sdk.message'} END,
+                    THEN {'kind': 'identity', 'subject': coalesce(client_identity, author), 'rule': 'sdk.message', 'unknown': false} END,
 
                CASE WHEN origin = 'SDK' AND resource = 'participant' AND action IN ('added', 'removed')
                          AND identity IS NOT NULL AND coalesce(client_identity, identity) = identity
-                    THEN {'kind': 'identity', 'subject': coalesce(client_identity, identity), 'rule': 'sdk.join_leave'} END,
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'sdk.join_leave', 'unknown': false} END,
 
                -- any other SDK event proves its client was connected
                CASE WHEN origin = 'SDK' AND client_identity IS NOT NULL
                          AND NOT coalesce(resource = 'message' AND action = 'added', false)
                          AND NOT coalesce(resource = 'participant' AND action IN ('added', 'removed')
                                           AND client_identity = identity, false)
-                    THEN {'kind': 'identity', 'subject': client_identity, 'rule': 'sdk.connect'} END,
+                    THEN {'kind': 'identity', 'subject': client_identity, 'rule': 'sdk.connect', 'unknown': false} END,
 
-               -- a user coming online
+               -- a User reported online
                CASE WHEN resource = 'user' AND is_online AND identity IS NOT NULL
                          AND NOT coalesce(origin = 'SDK' AND client_identity = identity, false)
-                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'sdk.connect'} END,
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'sdk.connect', 'unknown': false} END,
 
-               -- a reachability change (IsOnline) is not a write
-               CASE WHEN coalesce(origin, 'API') = 'API' AND resource = 'user' AND action IN ('added', 'updated')
-                         AND is_online IS NULL AND identity IS NOT NULL
-                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'rest.user_write'} END,
+               -- a User written through the API: created, or updated at the
+               -- event's time (a reachability change leaves DateUpdated old)
+               CASE WHEN by_api AND resource = 'user' AND identity IS NOT NULL
+                         AND (action = 'added' OR (action = 'updated' AND (origin = 'API' OR changed)))
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'rest.user_write', 'unknown': false} END,
 
-               CASE WHEN message AND ((origin = 'API' AND (author_is_identity OR author_is_address))
-                                      OR (origin IS NULL AND author_is_identity AND NOT author_is_address))
-                    THEN {'kind': CASE WHEN author_is_identity THEN 'identity' ELSE 'address' END,
-                          'subject': author, 'rule': 'rest.message_author'} END,
+               CASE WHEN message AND by_api AND NOT (origin IS NULL AND author_kind = 'address' AND NOT author_unknown)
+                    THEN {'kind': author_kind, 'subject': author, 'rule': 'rest.message_author', 'unknown': author_unknown} END,
 
-               CASE WHEN coalesce(origin, 'API') = 'API' AND resource = 'participant' AND action IN ('added', 'removed')
+               CASE WHEN by_api AND resource = 'participant' AND action IN ('added', 'removed')
                          AND identity IS NOT NULL AND address IS NULL
-                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'rest.participant_write'} END,
+                    THEN {'kind': 'identity', 'subject': identity, 'rule': 'rest.participant_write', 'unknown': false} END,
 
-               CASE WHEN message AND ((origin IS NOT NULL AND origin NOT IN ('API', 'SDK'))
-                                      OR (origin IS NULL AND author_is_address))
-                    THEN {'kind': 'address', 'subject': author, 'rule': 'channel.inbound_message'} END,
+               CASE WHEN message AND (NOT by_api OR (origin IS NULL AND author_kind = 'address' AND NOT author_unknown))
+                    THEN {'kind': 'address', 'subject': author, 'rule': 'channel.inbound_message', 'unknown': false} END,
 
                CASE WHEN resource = 'participant' AND action = 'added' AND address IS NOT NULL
-                    THEN {'kind': 'address', 'subject': address, 'rule': 'channel.address_added'} END,
+                    THEN {'kind': 'address', 'subject': address, 'rule': 'channel.address_added', 'unknown': false} END,
 
                -- Not billable, kept for the data-quality findings: the
-               -- family "quality" never reaches the MAU queries (analyzer.go).
+               -- family "quality" never reaches the MAU queries.
                CASE WHEN resource = 'message' AND action = 'added' AND author = 'system'
-                    THEN {'kind': 'author', 'subject': author, 'rule': 'quality.system_author'} END,
-               CASE WHEN message AND coalesce(origin, 'API') = 'API' AND NOT author_is_identity AND NOT author_is_address
-                    THEN {'kind': 'author', 'subject': author, 'rule': 'quality.unknown_author'} END
+                    THEN {'kind': 'author', 'subject': author, 'rule': 'quality.system_author', 'unknown': false} END
            ], a -> a IS NOT NULL), recursive := true)
-    FROM classified
+    FROM authored
 
     -- sdk.connect, inferred: an access token the customer's token server
     -- issued (ingest tokens). A connection usually follows but need not, so
     -- source 'token_log' marks the row inferred (see the final SELECT) and
     -- it bills only with --evidence inferred. A log line without a service
     -- goes to the one service the identity is known in, else to none ('').
-    -- BY NAME: the event columns these rows lack are NULL.
+    -- BY NAME: the action columns these rows lack are NULL.
     UNION ALL BY NAME
-    SELECT t.issued_at AS occurred_at, coalesce(t.service_sid, ki.svc, '') AS svc,
+    SELECT t.issued_at AS occurred_at, 'issued_at' AS timed_by, coalesce(t.service_sid, ki.svc, '') AS svc,
            'token_log' AS source, t.input_name || ':' || t.input_line AS evidence,
-           'identity' AS kind, t.identity AS subject, 'sdk.connect' AS rule
+           'identity' AS kind, t.identity AS subject, 'sdk.connect' AS rule, false AS unknown
     FROM token_issues t
-    LEFT JOIN (SELECT identity, min(svc) AS svc FROM known_identity GROUP BY identity HAVING count(*) = 1) ki
+    LEFT JOIN (SELECT identity, min(svc) AS svc FROM ledger_known_identities
+               WHERE svc <> '' GROUP BY identity HAVING count(*) = 1) ki
            ON ki.identity = t.identity
 )
 SELECT occurred_at,
@@ -194,15 +148,7 @@ SELECT occurred_at,
        source,
        coalesce(origin, '') AS origin,
        evidence,
-       source = 'token_log' AS inferred -- likely, not proven, activity
-FROM (
-    -- The same activity reported twice is one row, the first report of it.
-    SELECT svc, kind, subject, rule, evidence,
-           min(occurred_at) AS occurred_at,
-           arg_min(source, (occurred_at, source)) AS source,
-           arg_min(origin, (occurred_at, source)) AS origin
-    FROM activity
-    GROUP BY svc, kind, subject, rule, evidence, coalesce(action, event_type),
-             -- a resource is added or removed once, but updated many times
-             CASE WHEN coalesce(action, '') NOT IN ('added', 'removed') THEN occurred_at END
-)
+       source = 'token_log' AS inferred, -- likely, not proven, activity
+       unknown AS unknown_author,
+       timed_by
+FROM activity

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 )
 
 // ReconcileSchema names the JSON form of a Reconciliation.
@@ -22,9 +24,11 @@ type Reconciliation struct {
 	// MAU is mauledger's billed count under the report's scope.
 	MAU int `json:"mau"`
 	// ServiceScopeMAU and AccountScopeMAU are the count under each scope.
-	ServiceScopeMAU int  `json:"service_scope_mau"`
-	AccountScopeMAU int  `json:"account_scope_mau"`
-	Complete        bool `json:"complete"`
+	ServiceScopeMAU int `json:"service_scope_mau"`
+	AccountScopeMAU int `json:"account_scope_mau"`
+	// Complete and Coverage are the month's, as the report states them.
+	Complete bool     `json:"complete"`
+	Coverage Coverage `json:"coverage"`
 	// TwilioMAU is the count of the TwilioMAUCategory usage record, nil
 	// when there is none for the month.
 	TwilioMAU *int `json:"twilio_mau"`
@@ -46,16 +50,15 @@ type UsageRecord struct {
 }
 
 // reconcileSQL counts the month's billed subjects under both scopes, the
-// subjects billed only on inferred evidence, the months' live coverage, and
-// the unbillable message authors.
+// subjects billed only on inferred evidence, the unbillable message
+// authors, and the activities known from REST snapshots.
 const reconcileSQL = `
 SELECT
     (SELECT count(DISTINCT (service_sid, subject_kind, subject)) FROM ledger_range),
     (SELECT count(DISTINCT (subject_kind, subject)) FROM ledger_range),
     (SELECT count(*) FROM (SELECT 1 FROM range_all WHERE family <> 'quality'
                            GROUP BY service_sid, subject_kind, subject HAVING bool_and(inferred))),
-    (SELECT count(*) > 0 FROM events WHERE occurred_at >= $1 AND occurred_at < $2),
-    (SELECT count(*) FROM range_all WHERE rule = 'quality.unknown_author'),
+    (SELECT count(*) FROM range_all WHERE unknown_author),
     (SELECT count(*) FROM range_all WHERE source = 'rest_snapshot')
 `
 
@@ -67,11 +70,17 @@ func (a *Analyzer) Reconcile(ctx context.Context, m Month) (*Reconciliation, err
 	}
 	r := &Reconciliation{Schema: ReconcileSchema, Month: m.String(), Usage: []UsageRecord{}, Causes: []string{}, About: a.About()}
 	var inferredOnly, unknownAuthored, snapshotRows int
-	err := a.conn.QueryRowContext(ctx, reconcileSQL, m.Start(), m.End()).
-		Scan(&r.ServiceScopeMAU, &r.AccountScopeMAU, &inferredOnly, &r.Complete, &unknownAuthored, &snapshotRows)
+	err := a.conn.QueryRowContext(ctx, reconcileSQL).
+		Scan(&r.ServiceScopeMAU, &r.AccountScopeMAU, &inferredOnly, &unknownAuthored, &snapshotRows)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", m, err)
 	}
+	cov, err := a.coverage(ctx, MonthRange{m, m}, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("reconcile %s: %w", m, err)
+	}
+	r.Coverage = *cov[m.String()]
+	r.Complete = r.Coverage.complete()
 	r.MAU = r.ServiceScopeMAU
 	if a.settings.Scope == ScopeAccount {
 		r.MAU = r.AccountScopeMAU
@@ -106,12 +115,7 @@ func (r *Reconciliation) causes(set Settings, inferredOnly, unknownAuthored, sna
 	}
 	diff := *r.Difference
 	if !r.Complete && diff > 0 {
-		source := "no evidence at all"
-		if snapshotRows > 0 {
-			source = "REST snapshots only"
-		}
-		causes = append(causes, fmt.Sprintf("no live events for %s: mauledger's figure comes from %s, which cannot see "+
-			"SDK connections or removed participants, so it is a lower bound (capture webhooks or Event Streams and ingest events)", r.Month, source))
+		causes = append(causes, r.coverageCause(snapshotRows))
 	}
 	if r.ServiceScopeMAU != r.AccountScopeMAU {
 		other, otherScope := r.AccountScopeMAU, ScopeAccount
@@ -133,9 +137,9 @@ func (r *Reconciliation) causes(set Settings, inferredOnly, unknownAuthored, sna
 		}
 		causes = append(causes, fmt.Sprintf("%d subjects have only inferred evidence (an access token issued, not a proven connection), %s", inferredOnly, counted))
 	}
-	if unknownAuthored > 0 && diff > 0 {
-		causes = append(causes, fmt.Sprintf("%d messages name an author that is neither a known identity nor a participant address; "+
-			"mauledger bills nobody for them, Twilio may count their authors", unknownAuthored))
+	if unknownAuthored > 0 && diff > 0 && set.UnknownAuthors == UnknownAuthorsIgnore {
+		causes = append(causes, fmt.Sprintf("%d messages name an author that is neither a participant nor a known identity nor a participant address; "+
+			"--unknown-authors ignore bills nobody for them, Twilio may count their authors: try --unknown-authors bill", unknownAuthored))
 	}
 	if diff == 0 && len(causes) == 0 {
 		causes = append(causes, "none: the figures agree")
@@ -143,6 +147,32 @@ func (r *Reconciliation) causes(set Settings, inferredOnly, unknownAuthored, sna
 		causes = append(causes, fmt.Sprintf("no known cause: compare `mauledger report --month %s` with Twilio's usage details", r.Month))
 	}
 	return causes
+}
+
+// coverageCause is the cause an incomplete month gives: what its coverage
+// lacks, in the words of its Reasons, and why that lowers mauledger's count.
+func (r *Reconciliation) coverageCause(snapshotRows int) string {
+	live := 0
+	for _, s := range r.Coverage.Sources {
+		if s.Source == "webhook" || s.Source == "event_stream" {
+			live += s.Events
+		}
+	}
+	if live > 0 {
+		return fmt.Sprintf("incomplete coverage of %s: %s; activity there may be missing, so mauledger's figure "+
+			"is a lower bound", r.Month, strings.Join(r.Coverage.Reasons, "; "))
+	}
+	source := "no evidence at all"
+	if snapshotRows > 0 {
+		source = "REST snapshots only"
+	}
+	cause := fmt.Sprintf("no live events for %s: mauledger's figure comes from %s, which cannot see "+
+		"SDK connections or removed participants, so it is a lower bound (capture webhooks or Event Streams and ingest events)", r.Month, source)
+	// The first reason is the missing live events, just said.
+	if others := r.Coverage.Reasons[min(1, len(r.Coverage.Reasons)):]; len(others) > 0 {
+		cause += "; also " + strings.Join(others, "; ")
+	}
+	return cause
 }
 
 // DifferenceText is the difference in words: "Twilio counts 3 more".

@@ -43,7 +43,7 @@ GROUP BY ALL
 // qualifying activity (see subject_months.sql) and its number of activities.
 const billedSQL = `
 SELECT month, f.service_sid AS first_service, subject_kind, subject, activities,
-       f.at, f.rule, f.source, f.origin, f.evidence, f.inferred
+       f.at, f.rule, f.source, f.origin, f.evidence, f.inferred, f.unknown_author, f.timed_by
 FROM (
     SELECT month, subject_kind, subject, sum(activities) AS activities, min(first) AS f
     FROM subject_months
@@ -89,7 +89,7 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 		months[rep.Months[i].Month] = &rep.Months[i]
 	}
 	steps := []func(context.Context, MonthRange, map[string]*MonthReport) error{
-		a.fillFigures, a.fillCompleteness, a.fillDataQuality,
+		a.fillFigures, a.fillCoverage, a.fillDataQuality,
 	}
 	if o.Billed {
 		steps = append(steps, a.fillBilled)
@@ -161,6 +161,13 @@ func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[str
 			m.Figures.set(dim, value, n)
 			return nil
 		}
+		if *service == "" {
+			if m.ServiceUnknown == nil {
+				m.ServiceUnknown = &ServiceUnknown{Figures: newFigures(), Fix: serviceUnknownFix}
+			}
+			m.ServiceUnknown.set(dim, value, n)
+			return nil
+		}
 		if services[month] == nil {
 			services[month] = map[string]*ServiceFigures{}
 		}
@@ -183,6 +190,11 @@ func (a *Analyzer) fillFigures(ctx context.Context, r MonthRange, months map[str
 	return nil
 }
 
+// serviceUnknownFix says what tells the service of activities that no
+// evidence ties to one.
+const serviceUnknownFix = "no evidence names their Conversation Service (Event Streams events carry none): " +
+	"run `mauledger ingest twilio` so that the REST snapshot tells the service of each conversation and user"
+
 func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
 	return a.eachRow(ctx, "list billed users", billedSQL, func(rows *sql.Rows) error {
 		var (
@@ -191,7 +203,7 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 			f     = &b.First
 		)
 		if err := rows.Scan(&month, &b.ServiceSID, &b.Kind, &b.Subject, &b.Activities,
-			&f.At, &f.Rule, &f.Source, &f.Origin, &f.Evidence, &f.Inferred); err != nil {
+			&f.At, &f.Rule, &f.Source, &f.Origin, &f.Evidence, &f.Inferred, &f.UnknownAuthor, &f.TimedBy); err != nil {
 			return err
 		}
 		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, family(f.Rule)
@@ -200,29 +212,16 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 	}, a.rangeArgs(r)...)
 }
 
-// fillCompleteness marks the months that live events cover.
-func (a *Analyzer) fillCompleteness(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	return a.eachRow(ctx, "check live coverage", `SELECT DISTINCT strftime(occurred_at, '%Y-%m') FROM events
-		WHERE occurred_at >= ? AND occurred_at < ?`, func(rows *sql.Rows) error {
-		var month string
-		if err := rows.Scan(&month); err != nil {
-			return err
-		}
-		if m := months[month]; m != nil {
-			m.Complete = true
-		}
-		return nil
-	}, r.From.Start(), r.To.End())
-}
-
 // maxUnknownAuthors bounds the unknown authors a month lists, most frequent
 // first: an app writing random author strings could otherwise list millions.
 const maxUnknownAuthors = 100
 
 func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	return a.eachRow(ctx, "count data-quality findings", `SELECT month, rule, subject, count(*) FROM range_all
-		WHERE family = 'quality'
-		GROUP BY ALL ORDER BY month, rule, count(*) DESC, subject`, func(rows *sql.Rows) error {
+	return a.eachRow(ctx, "count data-quality findings", `SELECT month,
+		       CASE WHEN unknown_author THEN 'unknown_author' ELSE rule END AS finding, subject, count(*)
+		FROM range_all
+		WHERE family = 'quality' OR unknown_author
+		GROUP BY ALL ORDER BY month, finding, count(*) DESC, subject`, func(rows *sql.Rows) error {
 		var (
 			month, rule, author string
 			n                   int
@@ -234,7 +233,7 @@ func (a *Analyzer) fillDataQuality(ctx context.Context, r MonthRange, months map
 		switch rule {
 		case "quality.system_author":
 			dq.SystemMessages += n
-		case "quality.unknown_author":
+		case "unknown_author":
 			dq.UnknownAuthorMessages += n
 			if len(dq.UnknownAuthors) < maxUnknownAuthors {
 				dq.UnknownAuthors = append(dq.UnknownAuthors, author)

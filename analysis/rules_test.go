@@ -30,6 +30,23 @@ func ev(fields ...string) string {
 	return string(b)
 }
 
+// ce builds an Event Streams CloudEvent of type com.twilio.conversations.typ
+// as Twilio sends it: data holds no ChatServiceSid, Source or ClientIdentity
+// (../shared/twilio-events/), and a test that puts one there fails.
+func ce(typ, id, time string, data map[string]any) string {
+	for _, k := range []string{"ChatServiceSid", "Source", "ClientIdentity"} {
+		if _, ok := data[k]; ok {
+			panic("Twilio's CloudEvents carry no " + k)
+		}
+	}
+	data["AccountSid"] = "AC1"
+	b, _ := json.Marshal(map[string]any{
+		"specversion": "1.0", "type": "com.twilio.conversations." + typ, "source": "AB00000000000000000000000001",
+		"id": id, "time": time, "datacontenttype": "application/json", "data": data,
+	})
+	return string(b)
+}
+
 func openStore(t *testing.T, lines ...string) *ingest.Store {
 	t.Helper()
 	ctx := context.Background()
@@ -93,12 +110,17 @@ func TestRules(t *testing.T) {
 			want:   []string{"2026-10 IS1 identity:alice sdk.connect"},
 		},
 		{
-			name: "sdk.connect/a user coming online, from Event Streams without a service SID",
+			name: "sdk.connect/a user coming online, from Event Streams: its service from its User, its time from the event",
 			events: []string{
-				`{"specversion":"1.0","type":"com.twilio.conversations.user.updated","id":"EV1","time":"2026-10-06T00:00:00Z","data":{"UserSid":"US1","Identity":"alice","IsOnline":true,"DateUpdated":"2026-10-06T00:00:00Z","ChatServiceSid":"IS1"}}`,
-				`{"specversion":"1.0","type":"com.twilio.conversations.user.updated","id":"EV2","time":"2026-10-06T00:00:00Z","data":{"UserSid":"US2","Identity":"bob","IsOnline":"false","DateUpdated":"2026-10-06T00:00:00Z","ChatServiceSid":"IS1"}}`,
+				ev("EventType", "onUserAdded", "Source", "API", "UserSid", "US1", "Identity", "alice", "DateCreated", "2026-08-01T00:00:00Z"),
+				ev("EventType", "onUserAdded", "Source", "API", "UserSid", "US2", "Identity", "bob", "DateCreated", "2026-08-01T00:00:00Z"),
+				ce("user.updated", "EV1", "2026-10-06T00:00:00Z", map[string]any{"UserSid": "US1", "Identity": "alice",
+					"IsOnline": true, "IsNotifiable": false, "DateCreated": "2026-08-01T00:00:00Z", "DateUpdated": "2026-08-01T00:00:00Z"}),
+				// going offline: nothing
+				ce("user.updated", "EV2", "2026-10-06T00:00:00Z", map[string]any{"UserSid": "US2", "Identity": "bob",
+					"IsOnline": false, "IsNotifiable": false, "DateCreated": "2026-08-01T00:00:00Z", "DateUpdated": "2026-08-01T00:00:00Z"}),
 			},
-			want: []string{"2026-10 IS1 identity:alice sdk.connect"},
+			want: []string{"2026-08 IS1 identity:alice rest.user_write", "2026-08 IS1 identity:bob rest.user_write", "2026-10 IS1 identity:alice sdk.connect"},
 		},
 		{
 			name:   "sdk.message/an SDK message bills its sender once, not also as a connection",
@@ -129,11 +151,11 @@ func TestRules(t *testing.T) {
 			want: []string{"2026-10 IS1 identity:carol rest.user_write", "2026-11 IS1 identity:carol rest.user_write"},
 		},
 		{
-			name: "rest.user_write/a user going offline is no write",
+			name: "rest.user_write/a User updated through the API is a write, whatever IsOnline says",
 			events: []string{
 				ev("EventType", "onUserUpdated", "Source", "API", "UserSid", "US1", "Identity", "carol", "IsOnline", "false", "DateUpdated", "2026-11-15T00:00:00Z"),
 			},
-			want: nil,
+			want: []string{"2026-11 IS1 identity:carol rest.user_write"},
 		},
 		{
 			name: "rest.message_author/an API message names a known identity as author",
@@ -183,8 +205,11 @@ func TestRules(t *testing.T) {
 		{
 			name: "channel.inbound_message/Event Streams without Source: an address author came in from its channel",
 			events: []string{
-				`{"specversion":"1.0","type":"com.twilio.conversations.participant.added","id":"EV1","time":"2026-10-01T00:00:00Z","data":{"ChatServiceSid":"IS1","ConversationSid":"CH1","ParticipantSid":"MB1","DateCreated":"2026-10-01T00:00:00Z","MessagingBinding":{"Address":"+15551230003"}}}`,
-				`{"specversion":"1.0","type":"com.twilio.conversations.message.added","id":"EV2","time":"2026-11-01T00:00:00Z","data":{"ConversationSid":"CH1","MessageSid":"IM1","Author":"+15551230003","DateCreated":"2026-11-01T00:00:00Z"}}`,
+				ev("EventType", "onConversationAdded", "Source", "API", "DateCreated", "2026-09-01T00:00:00Z"),
+				ce("participant.added", "EV1", "2026-10-01T00:00:00Z", map[string]any{"ConversationSid": "CH1", "ParticipantSid": "MB1",
+					"Identity": nil, "DateCreated": "2026-10-01T00:00:00Z", "MessagingBinding": map[string]any{"Address": "+15551230003", "ProxyAddress": "+15550000000", "Type": "SMS"}}),
+				ce("message.added", "EV2", "2026-11-01T00:00:00Z", map[string]any{"ConversationSid": "CH1", "MessageSid": "IM1",
+					"Author": "+15551230003", "ParticipantSid": "MB1", "Index": 0, "MessageBody": "hi", "DateCreated": "2026-11-01T00:00:00Z"}),
 			},
 			want: []string{
 				"2026-10 IS1 address:+15551230003 channel.address_added",
@@ -217,7 +242,8 @@ func TestRules(t *testing.T) {
 			events: []string{
 				ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "MessageSid", "IM1", "DateCreated", "2026-10-07T00:00:00Z"),
 				ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "MessageSid", "IM1", "DateCreated", "2026-10-07T00:00:00Z", "RetryCount", "1"),
-				`{"specversion":"1.0","type":"com.twilio.conversations.message.added","id":"EV9","time":"2026-10-07T00:00:01Z","data":{"ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","Source":"SDK","ClientIdentity":"alice","DateCreated":"2026-10-07T00:00:00Z"}}`,
+				ce("message.added", "EV9", "2026-10-07T00:00:00.100Z", map[string]any{"ConversationSid": "CH1", "MessageSid": "IM1",
+					"Author": "alice", "ParticipantSid": "MB1", "Index": 0, "MessageBody": "hi", "DateCreated": "2026-10-07T00:00:00Z"}),
 			},
 			want: []string{"2026-10 IS1 identity:alice sdk.message"},
 		},
@@ -234,12 +260,16 @@ func TestRules(t *testing.T) {
 }
 
 // TestRetryIsOneActivity checks the ledger itself, not only who is billed:
-// a retried webhook and its Event Streams copy make one ledger row.
+// a retried webhook and its Event Streams copy make one ledger row, which
+// keeps the webhook's Source and takes the CloudEvent's time.
 func TestRetryIsOneActivity(t *testing.T) {
 	s := openStore(t,
-		ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "MessageSid", "IM1", "DateCreated", "2026-10-07T00:00:00Z"),
-		ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "MessageSid", "IM1", "DateCreated", "2026-10-07T00:00:00Z", "RetryCount", "1"),
-		`{"specversion":"1.0","type":"com.twilio.conversations.message.added","id":"EV9","time":"2026-10-07T00:00:01Z","data":{"ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM1","Author":"alice","Source":"SDK","ClientIdentity":"alice","DateCreated":"2026-10-07T00:00:00Z"}}`,
+		ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "MessageSid", "IM1", "DateCreated", "2026-10-07T00:00:00Z",
+			"_received_at", "2026-10-07T00:00:00.400Z"),
+		ev("EventType", "onMessageAdded", "Source", "SDK", "ClientIdentity", "alice", "MessageSid", "IM1", "DateCreated", "2026-10-07T00:00:00Z", "RetryCount", "1",
+			"_received_at", "2026-10-07T00:00:09Z"),
+		ce("message.added", "EV9", "2026-10-07T00:00:00.100Z", map[string]any{"ConversationSid": "CH1", "MessageSid": "IM1",
+			"Author": "alice", "ParticipantSid": "MB1", "Index": 0, "MessageBody": "hi", "DateCreated": "2026-10-07T00:00:00Z"}),
 	)
 	a := analyzer(t, s, analysis.DefaultSettings())
 	e, err := a.Explain(context.Background(), "alice", analysis.Month{Year: 2026, Month: 10}, "")
@@ -249,8 +279,12 @@ func TestRetryIsOneActivity(t *testing.T) {
 	if len(e.Services) != 1 || len(e.Services[0].Activities) != 1 {
 		t.Fatalf("want one activity, got %+v", e.Services)
 	}
-	if at := e.Services[0].Activities[0].At; at != time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC) {
-		t.Errorf("activity at %v, want 2026-10-07 00:00 UTC", at)
+	act := e.Services[0].Activities[0]
+	if act.At != time.Date(2026, 10, 7, 0, 0, 0, 100e6, time.UTC) || act.TimedBy != "time" {
+		t.Errorf("activity at %v by %s, want 2026-10-07 00:00:00.1 UTC by the CloudEvent time", act.At, act.TimedBy)
+	}
+	if act.Rule != "sdk.message" || act.Source != "webhook" || act.Origin != "SDK" || act.ServiceSID != "IS1" {
+		t.Errorf("activity %+v, want the webhook's sdk.message in IS1", act)
 	}
 }
 
@@ -325,7 +359,7 @@ func TestExplainSaysWhyNotBilled(t *testing.T) {
 			"last billed in 2026-09",
 		},
 		"ghost": {
-			"authored 1 message(s) through the API, but is neither a known identity of the service nor a participant address of the conversation: a data-quality finding, not a user",
+			"authored 1 message(s) without a ParticipantSid, and is neither a known identity of the service nor a participant address of the conversation: an unknown author, billed only with --unknown-authors bill",
 			"named in 1 onMessageAdded event(s) from API: not a qualifying activity",
 		},
 		"nobody": {"no activity recorded in 2026-10"},

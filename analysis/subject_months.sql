@@ -4,21 +4,24 @@
 -- report reads about one row per subject and month instead of every
 -- activity.
 --
--- inferred splits a subject's proven activities from its inferred ones
--- (token logs), which count only with --evidence inferred: the analyzer
--- reads the first alone, or merges the two (see Analyzer.New).
+-- inferred and unknown_author split a subject's proven activities from its
+-- inferred ones (token logs), which count only with --evidence inferred,
+-- and from the messages it wrote as an unknown author, which count only
+-- with --unknown-authors bill: the analyzer reads the proven ones alone, or
+-- merges in the others its settings bill (see Analyzer.subjectMonthsSQL).
 --
 -- first is the first qualifying activity: min() of a struct compares field
 -- by field, so the earliest activity wins, ties broken by rule, then
 -- evidence, and so on. rule_bits has a bit per rule the subject qualified
 -- by (the macros rule_bit and rule_list map them, from Rules).
 INSERT INTO ledger_subject_months
-SELECT month, service_sid, subject_kind, subject, inferred,
+SELECT month, service_sid, subject_kind, subject, inferred, unknown_author,
        count(*) AS activities,
        min({'at': occurred_at, 'rule': rule, 'evidence': evidence, 'service_sid': service_sid,
-            'source': source, 'origin': origin, 'inferred': inferred}) AS first,
+            'source': source, 'origin': origin, 'inferred': inferred, 'unknown_author': unknown_author,
+            'timed_by': timed_by}) AS first,
        max(occurred_at) AS last_at,
        bit_or(rule_bit(rule)) AS rule_bits
 FROM activity_ledger
 WHERE family <> 'quality'
-GROUP BY month, service_sid, subject_kind, subject, inferred
+GROUP BY month, service_sid, subject_kind, subject, inferred, unknown_author

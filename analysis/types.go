@@ -29,6 +29,19 @@ const (
 	EvidenceInferred Evidence = "inferred"
 )
 
+// UnknownAuthors says whether a message's author that nobody knows (no
+// ParticipantSid, not a known identity, not a participant address) is billed.
+type UnknownAuthors string
+
+const (
+	// UnknownAuthorsIgnore bills nobody for such a message: the author is a
+	// data-quality finding. The default: Twilio documents no user behind it.
+	UnknownAuthorsIgnore UnknownAuthors = "ignore"
+	// UnknownAuthorsBill bills each such author, as an identity or, when it
+	// has the form of a channel address, as an address.
+	UnknownAuthorsBill UnknownAuthors = "bill"
+)
+
 // Families and rules in the order reports show them.
 var (
 	Families = []string{"sdk", "rest", "channel"}
@@ -58,7 +71,16 @@ type ServiceFigures struct {
 	Figures
 }
 
+// ServiceUnknown are the figures of the subjects of a month whose service is
+// unknown, with what would tell it.
+type ServiceUnknown struct {
+	Figures
+	Fix string `json:"fix"`
+}
+
 // BandCost is the part of a month's bill that falls into one price band.
+// Amount is Units × Rate rounded once to the cent, half-up (a band amount
+// of exactly half a cent rounds up).
 type BandCost struct {
 	From int `json:"from"`
 	// To is the last user of the band; nil for the open-ended last band.
@@ -68,7 +90,9 @@ type BandCost struct {
 	Amount float64 `json:"amount"`
 }
 
-// Cost is a month's bill for its active users under a price table.
+// Cost is a month's bill for its active users under a price table. Total
+// is the sum of the band amounts, each already rounded to the cent, so it
+// always equals the bands shown.
 type Cost struct {
 	Currency string     `json:"currency"`
 	Total    float64    `json:"total"`
@@ -78,9 +102,11 @@ type Cost struct {
 	Contract bool `json:"contract"`
 }
 
-// DataQuality counts what the rules saw but could not bill: messages whose
-// author is Twilio's default "system", or an author that is neither a known
-// identity nor a participant address of the conversation.
+// DataQuality counts what the rules saw but may not bill: messages whose
+// author is Twilio's default "system", and messages by an unknown author
+// (no ParticipantSid, neither a known identity nor a participant address
+// of the conversation), which bill only with --unknown-authors bill and are
+// counted here whatever the setting.
 type DataQuality struct {
 	SystemMessages        int `json:"system_messages"`
 	UnknownAuthorMessages int `json:"unknown_author_messages"`
@@ -92,12 +118,26 @@ type DataQuality struct {
 type MonthReport struct {
 	Month string `json:"month"`
 	Figures
+	// Services are the months' Conversation Services; never one without a
+	// SID: subjects whose service no evidence tells are ServiceUnknown.
 	Services []ServiceFigures `json:"services"`
-	Cost     Cost             `json:"cost"`
-	// Complete is false when no live events (webhooks or Event Streams)
-	// cover the month: snapshot evidence cannot see SDK connections or
-	// removed participants, so the figures are a lower bound.
-	Complete    bool        `json:"complete"`
+	// ServiceUnknown counts the subjects whose activities no evidence ties
+	// to a Conversation Service (Event Streams name none; the conversation,
+	// the user and a REST snapshot usually do), nil when there are none.
+	// A subject that also has a known service in the month counts there
+	// only.
+	ServiceUnknown *ServiceUnknown `json:"service_unknown"`
+	Cost           Cost            `json:"cost"`
+	// Complete is true when Coverage finds no reason against it: live
+	// capture (webhooks and Event Streams) covers the whole month with no
+	// gap longer than 4 hours, and a REST snapshot was taken after the
+	// month ended. Otherwise the figures are a lower bound: snapshots
+	// cannot see SDK connections or removed participants, and live capture
+	// that was down saw nothing meanwhile.
+	Complete bool `json:"complete"`
+	// Coverage is what evidence covers the month, per source, the gaps in
+	// live capture, and why the month is not complete.
+	Coverage    Coverage    `json:"coverage"`
 	DataQuality DataQuality `json:"data_quality"`
 	// Hygiene is the month's identity hygiene summary (random shapes,
 	// one-shot identities, duplicates, churn, avoidable activity).
@@ -138,15 +178,24 @@ type Activity struct {
 	Evidence string `json:"evidence"`
 	// Inferred marks likely but unproven activity (a token issue).
 	Inferred bool `json:"inferred"`
+	// UnknownAuthor marks a message by an author nobody knows, billed only
+	// with --unknown-authors bill.
+	UnknownAuthor bool `json:"unknown_author"`
+	// TimedBy names the time At is: "time" (the CloudEvent time),
+	// "received_at" (when serve received it), "date_created" or
+	// "date_updated" (the resource's dates, when the event had no other
+	// time), "issued_at" (a token log line).
+	TimedBy string `json:"timed_by"`
 }
 
 // About states the settings and assumptions behind a report, which every
 // output repeats so that a number never travels without its caveats.
 type About struct {
-	Scope       Scope    `json:"scope"`
-	Evidence    Evidence `json:"evidence"`
-	PriceTable  string   `json:"price_table"`
-	Assumptions []string `json:"assumptions"`
+	Scope          Scope          `json:"scope"`
+	Evidence       Evidence       `json:"evidence"`
+	UnknownAuthors UnknownAuthors `json:"unknown_authors"`
+	PriceTable     string         `json:"price_table"`
+	Assumptions    []string       `json:"assumptions"`
 }
 
 // Report is the result of `mauledger report`.
@@ -268,6 +317,8 @@ type Churn struct {
 }
 
 // Duplicates are billed subjects that are one person written two ways.
+// Cost is what the account's bill would drop by without the extra users:
+// Cost(MAU) − Cost(MAU − ExtraUsers) through the graduated bands.
 type Duplicates struct {
 	GroupCount int `json:"group_count"`
 	// ExtraUsers is what the groups add to the bill: members minus one each.
@@ -292,10 +343,16 @@ type DuplicateMember struct {
 }
 
 // Avoidable is activity that makes subjects billable without giving them
-// anything, priced at the month's marginal rate (the rate of the band the
-// account's MAU ends in): what one user fewer would save.
+// anything, priced as what the account's bill would really drop by without
+// those subjects: Cost(MAU) − Cost(MAU − subjects) through the graduated
+// bands, in whole cents. Each figure is priced alone; Cost prices the three
+// together, so it may be less than their sum when the removed users would
+// reach a cheaper or free band.
 type Avoidable struct {
-	Currency     string  `json:"currency"`
+	Currency string `json:"currency"`
+	// MarginalRate is the rate of the band the account's MAU ends in. It
+	// is informative only (the costs are not MarginalRate × subjects) and
+	// kept so that the JSON schema loses no field.
 	MarginalRate float64 `json:"marginal_rate"`
 	// ConnectOnly identities only connected a client.
 	ConnectOnly AvoidableFigure `json:"connect_only"`
@@ -307,13 +364,16 @@ type Avoidable struct {
 	Cost            float64         `json:"cost"`
 }
 
-// AvoidableFigure counts subjects and prices them at the marginal rate.
+// AvoidableFigure counts subjects and prices them alone: Cost(MAU) −
+// Cost(MAU − Subjects) through the graduated bands.
 type AvoidableFigure struct {
 	Subjects int     `json:"subjects"`
 	Cost     float64 `json:"cost"`
 }
 
 // WhatIf is the account's month had no one-shot random identity been created.
+// Cost and CostWithout are the bills for ActiveUsers and ActiveUsersWithout;
+// Saving is their difference, in whole cents.
 type WhatIf struct {
 	OneShotRandom      int     `json:"one_shot_random"`
 	ActiveUsers        int     `json:"active_users"`
@@ -321,4 +381,57 @@ type WhatIf struct {
 	ActiveUsersWithout int     `json:"active_users_without"`
 	CostWithout        float64 `json:"cost_without"`
 	Saving             float64 `json:"saving"`
+}
+
+// Coverage is what evidence covers a month, per source, and why the month
+// is not complete. A month is complete when live capture (webhooks and
+// Event Streams together) covers it with no gap longer than MaxLiveGap,
+// counting the stretches from the month's start to the first live event
+// and from the last one to the month's end, and a REST snapshot (a
+// finished `ingest twilio` run) was started after the month ended.
+type Coverage struct {
+	// Sources has one entry per evidence source, always all four in the
+	// order webhook, event_stream, rest_snapshot, token_log.
+	Sources []SourceCoverage `json:"sources"`
+	// Snapshots are the finished `ingest twilio` runs started in the month,
+	// and the first one started after it ended, oldest first.
+	Snapshots []Snapshot `json:"snapshots"`
+	// GapCount counts the stretches of the month longer than MaxLiveGap
+	// without a live event; Gaps lists up to 20 of them, longest first.
+	GapCount int   `json:"gap_count"`
+	Gaps     []Gap `json:"gaps"`
+	// Reasons says in words why the month is not complete; empty when it is.
+	Reasons []string `json:"reasons"`
+}
+
+// SourceCoverage is the evidence of one source dated in a month.
+type SourceCoverage struct {
+	// Source is webhook, event_stream, rest_snapshot or token_log, as in
+	// the activity ledger.
+	Source string `json:"source"`
+	// Events counts the source's items dated in the month: live events
+	// (at their occurred_at), snapshot dates (each created and each later
+	// updated date of a user, participant or message row) or token issues.
+	Events int `json:"events"`
+	// First and Last are the earliest and latest of those times, nil when
+	// there are none.
+	First *time.Time `json:"first"`
+	Last  *time.Time `json:"last"`
+}
+
+// Snapshot is one finished `ingest twilio` run. It saw what had happened
+// before it started: StartedAt is the time that decides what it covers.
+type Snapshot struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// Gap is a stretch of a month without any live event, from the last live
+// event before it (or the month's start) to the next one (or the month's
+// end; the report's time for the month under way).
+type Gap struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Hours is To - From in hours, rounded to two decimals.
+	Hours float64 `json:"hours"`
 }

@@ -204,11 +204,14 @@ func (st *eventStager) flush() error {
 	}
 	defer tx.Rollback()
 	// The first of each key in the batch, unless an earlier load stored it.
-	inserted, err := execCount(ctx, tx, `INSERT INTO events
+	inserted, err := execCount(ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
+		       origin, client_identity, service_sid, conversation_sid, message_sid, participant_sid, user_sid,
+		       identity, author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
+		       event_time, date_created, date_updated, loaded_at, input_name, input_line, payload)
 		SELECT event_key, dedupe, format, event_type, resource, action, origin, client_identity,
 		       service_sid, conversation_sid, message_sid, participant_sid, user_sid, identity,
 		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
-		       now()::TIMESTAMP, ?, line, l.body
+		       event_time, date_created, date_updated, now()::TIMESTAMP, ?, line, l.body
 		FROM stage_parsed s JOIN stage_lines l USING (line)
 		WHERE line IN (SELECT min(line) FROM stage_parsed
 		               WHERE rejected IS NULL AND NOT foreign_type GROUP BY event_key)

@@ -25,8 +25,18 @@
 --     included: a retry is the same post converted by the same tool, and
 --     normalising it would cost a second full parse of every line.
 --
--- Activity time: DateCreated for an *added* event, DateUpdated for an
--- *updated* or *removed* one, else the CloudEvent time, else _received_at.
+-- Activity time (occurred_at): when the event says the action happened,
+-- the CloudEvent time, else _received_at (what serve writes), else, for
+-- files that carry nothing else, the resource date: DateCreated for an
+-- *added* event, DateUpdated for an *updated* or *removed* one. Resource
+-- dates can be set by the caller (REST imports), and a removed
+-- participant's DateUpdated is its last update, not its removal, so they
+-- come last; they are kept (date_created, date_updated) for the rules that
+-- compare them with the event's time.
+--
+-- An Event Streams CloudEvent carries no ChatServiceSid, Source or
+-- ClientIdentity (../shared/twilio-events/): those are read from webhooks
+-- only, and the ledger finds the service of the rest.
 CREATE OR REPLACE TEMP VIEW stage_view AS
 WITH decoded AS (
     -- unnest turns the struct into columns parsed once per line; field
@@ -44,8 +54,7 @@ WITH decoded AS (
                "Author": "VARCHAR", "MessagingBinding.Address": "VARCHAR",
                "DateCreated": "VARCHAR", "DateUpdated": "VARCHAR", "IsOnline": "VARCHAR",
                "data": {
-                   "Source": "VARCHAR", "ClientIdentity": "VARCHAR",
-                   "ChatServiceSid": "VARCHAR", "ServiceSid": "VARCHAR", "ConversationSid": "VARCHAR",
+                   "ConversationSid": "VARCHAR",
                    "MessageSid": "VARCHAR", "ParticipantSid": "VARCHAR", "UserSid": "VARCHAR",
                    "Identity": "VARCHAR", "Author": "VARCHAR",
                    "MessagingBinding": {"Address": "VARCHAR"},
@@ -63,9 +72,10 @@ normalised AS (
                     string_split(replace(type[length('com.twilio.conversations.') + 1:], '.', '-'), '-'),
                     p -> upper(p[1]) || p[2:]), 'string_agg', '')
                 ELSE type END AS event_type,
-           nullif(upper(coalesce(data.Source, Source)), '') AS origin,
-           nullif(coalesce(data.ClientIdentity, ClientIdentity), '') AS client_identity,
-           nullif(coalesce(data.ChatServiceSid, data.ServiceSid, ChatServiceSid), '') AS service_sid,
+           -- webhook-only fields: NULL for a CloudEvent
+           nullif(upper(Source), '') AS origin,
+           nullif(ClientIdentity, '') AS client_identity,
+           nullif(ChatServiceSid, '') AS service_sid,
            nullif(coalesce(data.ConversationSid, ConversationSid), '') AS conversation_sid,
            nullif(coalesce(data.MessageSid, MessageSid), '') AS message_sid,
            nullif(coalesce(data.ParticipantSid, ParticipantSid), '') AS participant_sid,
@@ -100,7 +110,7 @@ SELECT line,
            WHEN date_updated IS NOT NULL AND updated_ts IS NULL THEN 'DateUpdated is not a timestamp: ' || date_updated
            WHEN time IS NOT NULL AND ce_time_ts IS NULL THEN 'time is not a timestamp: ' || time
            WHEN _received_at IS NOT NULL AND received_ts IS NULL THEN '_received_at is not a timestamp: ' || _received_at
-           WHEN activity_at IS NULL THEN 'no activity time: needs DateCreated (added), DateUpdated (updated, removed), a CloudEvent time or _received_at'
+           WHEN activity_at IS NULL THEN 'no activity time: needs a CloudEvent time, _received_at, or DateCreated (added) / DateUpdated (updated, removed)'
        END AS rejected,
        is_cloudevent AND type NOT LIKE 'com.twilio.conversations.%' AS foreign_type,
        md5_number(CASE
@@ -122,13 +132,17 @@ SELECT line,
        CASE WHEN is_cloudevent THEN id END AS event_id,
        idempotency_token,
        activity_at AS occurred_at,
-       received_ts AS received_at
+       received_ts AS received_at,
+       ce_time_ts AS event_time,
+       created_ts AS date_created,
+       updated_ts AS date_updated
 FROM (
     SELECT *,
-           coalesce(CASE ra.action
+           coalesce(ce_time_ts, received_ts,
+                    CASE ra.action
                         WHEN 'Added' THEN created_ts
                         WHEN 'Updated' THEN updated_ts
                         WHEN 'Removed' THEN updated_ts
-                    END, ce_time_ts, received_ts) AS activity_at
+                    END) AS activity_at
     FROM timed
 );

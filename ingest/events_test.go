@@ -51,18 +51,21 @@ func TestLoadEventsNormalisesBothFormats(t *testing.T) {
 	}
 	var (
 		eventType, resource, action, format string
-		at                                  time.Time
+		at, eventTime, created, updated     time.Time
 	)
-	err := s.DB.QueryRow(`SELECT event_type, resource, action, format, occurred_at FROM events WHERE event_id = 'EV1'`).
-		Scan(&eventType, &resource, &action, &format, &at)
+	err := s.DB.QueryRow(`SELECT event_type, resource, action, format, occurred_at, event_time, date_created, date_updated
+		FROM events WHERE event_id = 'EV1'`).
+		Scan(&eventType, &resource, &action, &format, &at, &eventTime, &created, &updated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A removal is timed by DateUpdated, not by the participant's creation
-	// nor by when the CloudEvent was emitted.
+	// A removal happens when the CloudEvent says: a removed participant's
+	// DateUpdated is its last update, kept beside it for the rules.
 	if eventType != "onParticipantRemoved" || resource != "participant" || action != "removed" ||
-		format != "cloudevent" || !at.Equal(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)) {
-		t.Errorf("cloudevent normalised to %s %s %s %s %s", eventType, resource, action, format, at)
+		format != "cloudevent" || !at.Equal(time.Date(2026, 11, 3, 0, 0, 0, 0, time.UTC)) || !eventTime.Equal(at) ||
+		!created.Equal(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)) || !updated.Equal(time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("cloudevent normalised to %s %s %s %s at %s (time %s, created %s, updated %s)",
+			eventType, resource, action, format, at, eventTime, created, updated)
 	}
 	var origin, identity, author string
 	err = s.DB.QueryRow(`SELECT origin, client_identity, author, occurred_at FROM events WHERE message_sid = 'IM1'`).
@@ -123,7 +126,7 @@ func TestLoadEventsRejectsBadLinesAndKeepsGoodOnes(t *testing.T) {
 		4: "not a JSON object (found array)",
 		5: "neither a Conversations webhook (no EventType) nor a CloudEvent (no specversion)",
 		6: "DateCreated is not a timestamp: yesterday",
-		7: "no activity time: needs DateCreated (added), DateUpdated (updated, removed), a CloudEvent time or _received_at",
+		7: "no activity time: needs a CloudEvent time, _received_at, or DateCreated (added) / DateUpdated (updated, removed)",
 		8: "CloudEvent without id",
 		9: "not valid UTF-8",
 	}

@@ -60,7 +60,7 @@ func writeReportCSV(w io.Writer, r *analysis.Report) error {
 
 var explanationCSVHeader = []string{
 	"subject", "month", "service_sid", "subject_kind", "billed",
-	"at", "rule", "family", "source", "origin", "evidence", "inferred", "not_billed",
+	"at", "rule", "family", "source", "origin", "evidence", "inferred", "unknown_author", "timed_by", "not_billed",
 }
 
 // writeExplanationCSV writes one row per activity. A service where the
@@ -72,9 +72,13 @@ func writeExplanationCSV(w io.Writer, e *analysis.Explanation) error {
 		return err
 	}
 	for _, s := range e.Services {
-		lead := []string{e.Subject, e.Month, s.ServiceSID, s.Kind, strconv.FormatBool(s.Billed)}
+		service := s.ServiceSID
+		if service == "" && len(s.Activities) > 0 {
+			service = unknownServiceColumn
+		}
+		lead := []string{e.Subject, e.Month, service, s.Kind, strconv.FormatBool(s.Billed)}
 		if len(s.Activities) == 0 {
-			row := append(lead, "", "", "", "", "", "", "", strings.Join(s.NotBilled, "; "))
+			row := append(lead, "", "", "", "", "", "", "", "", "", strings.Join(s.NotBilled, "; "))
 			if err := cw.Write(row); err != nil {
 				return err
 			}
@@ -83,7 +87,7 @@ func writeExplanationCSV(w io.Writer, e *analysis.Explanation) error {
 		for _, a := range s.Activities {
 			row := append(append([]string(nil), lead...),
 				csvTime(a.At), a.Rule, a.Family, a.Source, a.Origin, a.Evidence,
-				strconv.FormatBool(a.Inferred), "")
+				strconv.FormatBool(a.Inferred), strconv.FormatBool(a.UnknownAuthor), a.TimedBy, "")
 			if err := cw.Write(row); err != nil {
 				return err
 			}

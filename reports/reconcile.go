@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mauledger/mauledger/analysis"
 )
@@ -52,6 +53,17 @@ func writeReconciliationTable(w io.Writer, r *analysis.Reconciliation) error {
 	t.add("mauledger MAU:", fmt.Sprintf("%s (scope %s)", group(r.MAU), r.About.Scope))
 	t.add("  per service / per account:", group(r.ServiceScopeMAU)+" / "+group(r.AccountScopeMAU))
 	t.add("  complete:", complete)
+	// The reasons go under it, wrapped to the width the value column has
+	// left at 80 columns.
+	for _, why := range r.Coverage.Reasons {
+		for i, part := range wrapWords(why, 46) {
+			lead := "- "
+			if i > 0 {
+				lead = "  "
+			}
+			t.add("", lead+part)
+		}
+	}
 	t.add("Twilio MAU:", twilio)
 	t.add("difference:", r.DifferenceText())
 	t.write(p)
@@ -99,4 +111,23 @@ func writeReconciliationCSV(w io.Writer, r *analysis.Reconciliation) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// wrapWords splits text into lines of at most width runes, between words;
+// a word longer than width stays whole on its own line.
+func wrapWords(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && utf8.RuneCountInString(line+" "+word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line == "" {
+			line = word
+		} else {
+			line += " " + word
+		}
+	}
+	return append(lines, line)
 }

@@ -205,11 +205,19 @@ func monthFigures(m analysis.MonthReport) []serviceFigures {
 	for _, s := range m.Services {
 		out = append(out, serviceFigures{service: s.ServiceSID, figures: s.Figures})
 	}
+	if u := m.ServiceUnknown; u != nil {
+		out = append(out, serviceFigures{service: unknownServiceColumn, figures: u.Figures})
+	}
 	return out
 }
 
-// allServices stands in the service column for the account's figures.
-const allServices = "ALL"
+const (
+	// allServices stands in the service column for the account's figures.
+	allServices = "ALL"
+	// unknownServiceColumn stands in the service column for the subjects
+	// whose service no evidence tells.
+	unknownServiceColumn = "UNKNOWN"
+)
 
 type serviceFigures struct {
 	service string

@@ -468,7 +468,7 @@ func TestTableReport(t *testing.T) {
 		"generated 2026-11-02 08:30 UTC",
 		"active users: 5,240 (5,200 identities, 40 addresses)",
 		"complete: yes",
-		"complete: no — lower bound: no live events for this month",
+		"complete: no — lower bound",
 		"251.40 USD",
 		"5,001–10,000",
 		service2,

@@ -17,13 +17,17 @@ import (
 // as short "label: value" lines, lists as aligned columns.
 
 const (
+	// serviceUnknown names, in every output, the Conversation Service of
+	// activities that no evidence tells (the ledger's service_sid '').
+	serviceUnknown = "service unknown"
 	// lineWidth is the terminal width the text is wrapped to.
 	lineWidth = 80
 	// maxListed caps lists that can be long (unknown authors, a subject's
 	// activities); the csv and json outputs carry them whole.
 	maxListed = 20
-	// incompleteNote is what a month without live events says about itself.
-	incompleteNote = "no — lower bound: no live events for this month"
+	// incompleteNote is what an incomplete month says about itself; its
+	// coverage reasons follow.
+	incompleteNote = "no — lower bound"
 )
 
 func writeReportTable(w io.Writer, r *analysis.Report) error {
@@ -69,11 +73,7 @@ func writeMonthTable(p *printer, m analysis.MonthReport) {
 	p.line(strings.Repeat("=", max(utf8.RuneCountInString(m.Month), 1)))
 	p.linef("active users: %s (%s identities, %s addresses)",
 		group(m.ActiveUsers), group(m.Identities), group(m.Addresses))
-	if m.Complete {
-		p.line("complete: yes")
-	} else {
-		p.line("complete: " + incompleteNote)
-	}
+	writeCoverageTable(p, m.Complete, m.Coverage)
 
 	p.line("")
 	t := newTextTable("  ", false, true)
@@ -96,14 +96,20 @@ func writeMonthTable(p *printer, m analysis.MonthReport) {
 	}
 	t.write(p)
 
-	if len(m.Services) > 0 {
+	if len(m.Services) > 0 || m.ServiceUnknown != nil {
 		p.line("")
 		t := newTextTable("  ", false, true, true, true)
 		t.add("service", "users", "identities", "addresses")
 		for _, s := range m.Services {
 			t.add(s.ServiceSID, group(s.ActiveUsers), group(s.Identities), group(s.Addresses))
 		}
+		if u := m.ServiceUnknown; u != nil {
+			t.add(serviceUnknown, group(u.ActiveUsers), group(u.Identities), group(u.Addresses))
+		}
 		t.write(p)
+		if u := m.ServiceUnknown; u != nil {
+			p.wrapped("  "+serviceUnknown+": ", "    ", u.Fix)
+		}
 	}
 
 	p.line("")
@@ -115,6 +121,79 @@ func writeMonthTable(p *printer, m analysis.MonthReport) {
 	p.line("")
 	p.line("identity hygiene (mauledger identities tells more)")
 	writeHygieneTable(p, m.Hygiene)
+}
+
+// coverageSourceNames are the evidence sources as the coverage part names them.
+var coverageSourceNames = map[string]string{
+	"webhook":       "webhooks",
+	"event_stream":  "Event Streams",
+	"rest_snapshot": "REST snapshots",
+	"token_log":     "token logs",
+}
+
+// writeCoverageTable writes whether a month is complete and, when it is
+// not, why; then what each source covers, the snapshots taken and the
+// gaps in live capture.
+func writeCoverageTable(p *printer, complete bool, c analysis.Coverage) {
+	if complete {
+		p.line("complete: yes")
+	} else {
+		p.line("complete: " + incompleteNote)
+		for _, why := range c.Reasons {
+			p.wrapped("  - ", "    ", why)
+		}
+	}
+	if len(c.Sources) == 0 {
+		return
+	}
+	p.line("")
+	t := newTextTable("  ", false, true, false, false)
+	t.add("coverage", "events", "first (UTC)", "last (UTC)")
+	for _, s := range c.Sources {
+		name := coverageSourceNames[s.Source]
+		if name == "" {
+			name = s.Source
+		}
+		t.add(name, group(s.Events), coverageTime(s.First), coverageTime(s.Last))
+	}
+	t.write(p)
+	taken := make([]string, len(c.Snapshots))
+	for i, s := range c.Snapshots {
+		taken[i] = coverageTime(&s.StartedAt)
+	}
+	if len(taken) == 0 {
+		taken = []string{"none"}
+	}
+	p.wrapped("  ", "    ", "REST snapshots taken (UTC): "+strings.Join(taken, ", "))
+	longer := fmt.Sprintf("  live gaps longer than %g h: ", analysis.MaxLiveGap.Hours())
+	if c.GapCount == 0 {
+		p.line(longer + "none")
+		return
+	}
+	p.line(longer + group(c.GapCount) + ", longest first")
+	g := newTextTable("    ", false, true)
+	for _, gap := range c.Gaps[:min(len(c.Gaps), maxListed)] {
+		g.add(coverageTime(&gap.From)+" – "+coverageTime(&gap.To), hoursMinutes(gap.To.Sub(gap.From)))
+	}
+	g.write(p)
+	if n := c.GapCount - min(len(c.Gaps), maxListed); n > 0 {
+		p.linef("    ... and %s more", group(n))
+	}
+}
+
+// coverageTime is an instant of the coverage part: to the minute, UTC;
+// "-" for none.
+func coverageTime(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04")
+}
+
+// hoursMinutes writes a duration as "9 h 12 m", rounded to the minute.
+func hoursMinutes(d time.Duration) string {
+	d = d.Round(time.Minute)
+	return fmt.Sprintf("%d h %d m", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
 func writeDataQualityTable(p *printer, dq analysis.DataQuality) {
@@ -180,6 +259,7 @@ func writeAboutTable(p *printer, a analysis.About) {
 	p.line("=====")
 	p.wrapped("", "  ", "scope: "+describe(string(a.Scope), scopeMeaning))
 	p.wrapped("", "  ", "evidence: "+describe(string(a.Evidence), evidenceMeaning))
+	p.wrapped("", "  ", "unknown authors: "+describe(string(a.UnknownAuthors), unknownAuthorsMeaning))
 	p.wrapped("", "  ", "price table: "+orNone(a.PriceTable))
 	if len(a.Assumptions) == 0 {
 		p.line("assumptions: none stated")
@@ -199,6 +279,11 @@ var scopeMeaning = map[string]string{
 var evidenceMeaning = map[string]string{
 	string(analysis.EvidenceStrict):   "only activity that Twilio's events or records prove counts",
 	string(analysis.EvidenceInferred): "likely activity, such as an access token issued, counts too",
+}
+
+var unknownAuthorsMeaning = map[string]string{
+	string(analysis.UnknownAuthorsIgnore): "a message's author nobody knows bills nobody",
+	string(analysis.UnknownAuthorsBill):   "a message's author nobody knows is billed",
 }
 
 func describe(value string, meanings map[string]string) string {
@@ -250,7 +335,10 @@ func writeExplanationTable(w io.Writer, e *analysis.Explanation) error {
 			kind = " (" + s.Kind + ")"
 		}
 		where := "service " + s.ServiceSID
-		if s.ServiceSID == "" {
+		switch {
+		case s.ServiceSID == "" && len(s.Activities) > 0:
+			where = serviceUnknown
+		case s.ServiceSID == "":
 			where = "all services"
 		}
 		p.linef("%s%s: %s", where, kind, status)
@@ -307,9 +395,21 @@ func writeActivity(p *printer, n int, a analysis.Activity) {
 	if a.Evidence != "" {
 		via = append(via, "evidence "+a.Evidence)
 	}
+	if by := timedByNames[a.TimedBy]; by != "" {
+		via = append(via, "at its "+by)
+	}
 	if len(via) > 0 {
 		p.wrapped("      ", "      ", strings.Join(via, ", "))
 	}
+}
+
+// timedByNames say, for explain, which time an activity was timed by.
+var timedByNames = map[string]string{
+	"time":         "CloudEvent time",
+	"received_at":  "receipt (_received_at)",
+	"date_created": "DateCreated",
+	"date_updated": "DateUpdated",
+	"issued_at":    "token issue",
 }
 
 // printer writes lines and keeps the first error, so that the layout code

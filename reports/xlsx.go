@@ -87,7 +87,7 @@ func writeSummarySheet(s *sheet, r *analysis.Report) error {
 	if err := s.header(
 		column{"Month", 10}, column{"Active users", 13}, column{"Identities", 12},
 		column{"Addresses", 12}, column{"Cost total", 16}, column{"Currency", 10},
-		column{"Complete", 10}, column{"Contract pricing", 17},
+		column{"Complete", 10}, column{"Contract pricing", 17}, column{"Coverage", 70},
 	); err != nil {
 		return err
 	}
@@ -98,11 +98,23 @@ func writeSummarySheet(s *sheet, r *analysis.Report) error {
 		}
 		if err := s.row(m.Month, s.count(m.ActiveUsers), s.count(m.Identities),
 			s.count(m.Addresses), cost, m.Cost.Currency, yesNo(m.Complete), yesNo(m.Cost.Contract),
+			excelize.Cell{StyleID: s.styles.wrap, Value: coverageText(m.Complete, m.Coverage)},
 		); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// coverageText is a month's Coverage cell: "complete", or why it is not.
+func coverageText(complete bool, c analysis.Coverage) string {
+	switch {
+	case complete:
+		return "complete"
+	case len(c.Reasons) == 0:
+		return "incomplete"
+	}
+	return strings.Join(c.Reasons, "; ")
 }
 
 func writeMonthlySheet(s *sheet, r *analysis.Report) error {
@@ -136,14 +148,19 @@ func writeActiveUsersSheet(s *sheet, r *analysis.Report) error {
 		column{"Subject", 32}, column{"First rule", 24}, column{"Family", 9},
 		column{"First activity (UTC)", 20}, column{"Source", 14}, column{"Origin", 11},
 		column{"Evidence SID", 36}, column{"Activities", 11}, column{"Inferred", 9},
+		column{"Unknown author", 15}, column{"Timed by", 13},
 	); err != nil {
 		return err
 	}
 	for _, m := range r.Months {
 		for _, b := range m.Billed {
-			if err := s.row(m.Month, b.ServiceSID, b.Kind, b.Subject, b.First.Rule, b.First.Family,
+			service := b.ServiceSID
+			if service == "" {
+				service = unknownServiceColumn
+			}
+			if err := s.row(m.Month, service, b.Kind, b.Subject, b.First.Rule, b.First.Family,
 				s.time(b.First.At), b.First.Source, b.First.Origin, b.First.Evidence,
-				s.count(b.Activities), yesNo(b.First.Inferred),
+				s.count(b.Activities), yesNo(b.First.Inferred), yesNo(b.First.UnknownAuthor), b.First.TimedBy,
 			); err != nil {
 				return err
 			}
@@ -168,14 +185,16 @@ func writeAboutSheet(s *sheet, r *analysis.Report) error {
 		{"To", r.To},
 		{"Scope", describe(string(r.About.Scope), scopeMeaning)},
 		{"Evidence", describe(string(r.About.Evidence), evidenceMeaning)},
+		{"Unknown authors", describe(string(r.About.UnknownAuthors), unknownAuthorsMeaning)},
 		{"Price table", orNone(r.About.PriceTable)},
 	}
 	for _, a := range r.About.Assumptions {
 		rows = append(rows, []any{"Assumption", a})
 	}
 	rows = append(rows, []any{"Complete = no",
-		"no live events (webhooks or Event Streams) cover the month: " +
-			"the figures are a lower bound"})
+		fmt.Sprintf("live capture (webhooks and Event Streams) does not cover the whole month without a gap "+
+			"longer than %g hours, or no REST snapshot (ingest twilio) was taken after the month ended: "+
+			"the figures are a lower bound. The Summary's Coverage column says why.", analysis.MaxLiveGap.Hours())})
 	for _, row := range rows {
 		if v, ok := row[1].(string); ok {
 			wrap.Value = v

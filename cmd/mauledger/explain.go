@@ -18,7 +18,8 @@ type explainOptions struct {
 	Subject string
 	Month   string
 	Service string
-	// Only --evidence of the settings: explain states the others' defaults.
+	// Only --evidence and --unknown-authors of the settings: explain states
+	// the others' defaults.
 	settings settingsOptions
 	output   outputOptions
 }
@@ -43,7 +44,7 @@ subject that is not billed, say what was seen of it instead.`,
 	}
 	cmd.Flags().StringVar(&o.Month, "month", "", "the month, YYYY-MM (UTC)")
 	cmd.Flags().StringVar(&o.Service, "service", "", "only this Conversation Service (IS...)")
-	o.settings.bindEvidence(cmd)
+	o.settings.bindBilled(cmd)
 	o.output.bind(cmd, "table, csv or json (default: table)")
 	return cmd
 }
@@ -64,7 +65,7 @@ func (o *explainOptions) run(ctx context.Context) error {
 		return fail.Usagef("explain writes table, csv or json, not xlsx")
 	}
 	settings := analysis.DefaultSettings()
-	if settings.Evidence, err = o.settings.evidence(); err != nil {
+	if err := o.settings.billed(&settings); err != nil {
 		return err
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {

@@ -43,8 +43,10 @@ finished by running the same command again. A later run fetches only what
 changed: new messages, participants, users; closed conversations already pulled
 are skipped. --full fetches everything again.
 
-REST snapshots cannot see SDK connections or removed participants: months
-without live events (ingest events) stay marked incomplete.`,
+REST snapshots cannot see SDK connections or removed participants: a month
+is complete only with live events (ingest events) covering it as well. The
+snapshot also tells the Conversation Service of Event Streams events, which
+name none.`,
 		Example: `  export TWILIO_ACCOUNT_SID=AC... TWILIO_AUTH_TOKEN=...
   mauledger ingest twilio
   mauledger ingest twilio --service IS0123456789abcdef0123456789abcdef --concurrency 16

@@ -28,8 +28,8 @@ func newReconcileCmd(io *streams, g *globalOptions) *cobra.Command {
 		Long: `Set mauledger's monthly active users for a month beside the counts of
 Twilio's monthly usage records (categories conversations*, pulled by
 "ingest twilio"), show the difference, and list its likely causes: a month
-without live events (a lower bound), service vs account scope, subjects
-billed on inferred evidence, messages by unknown authors.
+whose coverage is incomplete (a lower bound), service vs account scope,
+subjects billed on inferred evidence, messages by unknown authors.
 
 Twilio's MAU is the count of the "conversations" usage record.`,
 		Example: `  mauledger reconcile --month 2026-10
@@ -40,7 +40,7 @@ Twilio's MAU is the count of the "conversations" usage record.`,
 	cmd.Flags().StringVar(&o.Month, "month", "", "the month, YYYY-MM (UTC)")
 	// Scope and evidence change the count; prices do not.
 	o.settings.bindScope(cmd)
-	o.settings.bindEvidence(cmd)
+	o.settings.bindBilled(cmd)
 	cmd.Flags().StringVar(&o.output.Format, "format", "", "table, csv or json (default: from --out's extension, else table)")
 	cmd.Flags().StringVarP(&o.output.Out, "out", "o", "", "write to this file (whole or not at all) instead of stdout")
 	return cmd

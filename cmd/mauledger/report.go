@@ -14,14 +14,15 @@ import (
 
 // settingsOptions are the flags that change what is counted and priced.
 type settingsOptions struct {
-	Scope    string
-	Evidence string
-	Prices   string
+	Scope          string
+	Evidence       string
+	UnknownAuthors string
+	Prices         string
 }
 
 func (s *settingsOptions) bind(cmd *cobra.Command) {
 	s.bindScope(cmd)
-	s.bindEvidence(cmd)
+	s.bindBilled(cmd)
 	cmd.Flags().StringVar(&s.Prices, "prices", "", "price table, a YAML or JSON file of graduated bands (default: Twilio's list prices)")
 }
 
@@ -29,26 +30,36 @@ func (s *settingsOptions) bindScope(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.Scope, "scope", string(analysis.ScopeService), "what one user is: service (a subject per Conversation Service) or account")
 }
 
-func (s *settingsOptions) bindEvidence(cmd *cobra.Command) {
+// bindBilled binds the flags that say what may bill a user.
+func (s *settingsOptions) bindBilled(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&s.Evidence, "evidence", string(analysis.EvidenceStrict),
 		"what may bill a user: strict (proven activity) or inferred (also access tokens issued, from ingest tokens)")
+	cmd.Flags().StringVar(&s.UnknownAuthors, "unknown-authors", string(analysis.UnknownAuthorsIgnore),
+		"a message's author that is no participant, known identity or participant address: ignore (a data-quality finding) or bill")
 }
 
-func (s *settingsOptions) evidence() (analysis.Evidence, error) {
+// billed sets, in set, what the flags of bindBilled say.
+func (s *settingsOptions) billed(set *analysis.Settings) error {
 	switch e := analysis.Evidence(s.Evidence); e {
 	case analysis.EvidenceStrict, analysis.EvidenceInferred:
-		return e, nil
+		set.Evidence = e
+	default:
+		return fail.Usagef("--evidence %q: want strict or inferred", s.Evidence)
 	}
-	return "", fail.Usagef("--evidence %q: want strict or inferred", s.Evidence)
+	switch u := analysis.UnknownAuthors(s.UnknownAuthors); u {
+	case analysis.UnknownAuthorsIgnore, analysis.UnknownAuthorsBill:
+		set.UnknownAuthors = u
+	default:
+		return fail.Usagef("--unknown-authors %q: want ignore or bill", s.UnknownAuthors)
+	}
+	return nil
 }
 
 func (s *settingsOptions) settings() (analysis.Settings, error) {
 	set := analysis.DefaultSettings()
-	evidence, err := s.evidence()
-	if err != nil {
+	if err := s.billed(&set); err != nil {
 		return set, err
 	}
-	set.Evidence = evidence
 	switch analysis.Scope(s.Scope) {
 	case analysis.ScopeService, analysis.ScopeAccount:
 		set.Scope = analysis.Scope(s.Scope)
@@ -82,16 +93,21 @@ func newReportCmd(io *streams, g *globalOptions) *cobra.Command {
 addresses), how many were active through each family and rule, per
 Conversation Service, and the cost under a graduated price table.
 
-A month with no live events (webhooks or Event Streams) is marked incomplete:
-its figures are a lower bound. Only proven activity is billed unless
+A month is complete only when live capture covers it without a gap longer
+than 4 hours and a REST snapshot was taken after it ended; otherwise its
+coverage says why, and its figures are a lower bound. Activities whose
+Conversation Service no evidence tells are counted on a "service unknown"
+line until ingest twilio tells it. Only proven activity is billed unless
 --evidence inferred also counts access tokens issued (see ingest tokens);
-the About section says which. The JSON format ("schema":
+a message's author that nobody knows bills only with --unknown-authors bill.
+The About section says which. The JSON format ("schema":
 "mauledger.report/v1") is a stable interface for scripts.`,
 		Example: `  mauledger report --month 2026-10
   mauledger report --from 2025-11 --to 2026-10 --format json --out year.json
   mauledger report --month 2026-10 --out october.xlsx --redact
   mauledger report --month 2026-10 --scope account --prices contract.yaml
-  mauledger report --month 2026-10 --evidence inferred`,
+  mauledger report --month 2026-10 --evidence inferred
+  mauledger report --month 2026-10 --unknown-authors bill`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context()) },
 	}

@@ -1,0 +1,92 @@
+-- Ledger, step 2 of 4: the evidence, each piece with its service and the
+-- action it reports.
+--
+-- Evidence is every stored live event (webhooks, Event Streams) and what
+-- the REST snapshots of `ingest twilio` prove: a User's creation and last
+-- update, a participant's addition, a message. Snapshot rows read like
+-- Event Streams events: no Source, no ClientIdentity.
+--
+-- Each piece gets:
+--   svc       its Conversation Service (step 1), '' when unknown;
+--   source    webhook, event_stream or rest_snapshot;
+--   timed_by  which time occurred_at is: 'time' (the CloudEvent time),
+--             'received_at' (when serve received it), else the resource
+--             date, 'date_created' or 'date_updated';
+--   changed   for an update: its DateUpdated is within a minute of the
+--             event's time, so the event reports a change of the resource
+--             itself, not only of its reachability (IsOnline);
+--   the action key (resource, action, sid, key_*): the same key is the
+--             same action reported by several sources (step 3). An update
+--             is one action per DateUpdated; a reachability change, whose
+--             DateUpdated is old, is one per IsOnline value and hour of the
+--             event. Evidence without a SID (pre-events) is its own action.
+CREATE OR REPLACE TEMP VIEW ledger_evidence AS
+WITH snapshot AS (
+    SELECT 'user' AS resource, 'added' AS action, service_sid, sid AS user_sid, identity,
+           date_created AS occurred_at, 'date_created' AS timed_by
+    FROM twilio_users WHERE date_created IS NOT NULL
+    UNION ALL BY NAME
+    SELECT 'user' AS resource, 'updated' AS action, service_sid, sid AS user_sid, identity,
+           date_updated AS occurred_at, 'date_updated' AS timed_by, date_updated
+    FROM twilio_users WHERE date_updated > date_created
+    UNION ALL BY NAME
+    SELECT 'participant' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS participant_sid,
+           identity, address, date_created AS occurred_at, 'date_created' AS timed_by
+    FROM twilio_participants WHERE date_created IS NOT NULL
+    UNION ALL BY NAME
+    SELECT 'message' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS message_sid,
+           author, participant_sid, date_created AS occurred_at, 'date_created' AS timed_by
+    FROM twilio_messages WHERE date_created IS NOT NULL
+),
+evidence AS (
+    -- Only the columns the rules read: never the payloads.
+    SELECT CASE format WHEN 'cloudevent' THEN 'event_stream' ELSE 'webhook' END AS source,
+           event_type, resource, action, origin, client_identity, service_sid, conversation_sid,
+           message_sid, participant_sid, user_sid, identity, author, address, is_online,
+           occurred_at, date_updated, event_key,
+           CASE WHEN event_time IS NOT NULL THEN 'time'
+                WHEN received_at IS NOT NULL THEN 'received_at'
+                WHEN action = 'added' THEN 'date_created'
+                ELSE 'date_updated' END AS timed_by
+    FROM events
+    UNION ALL BY NAME
+    SELECT 'rest_snapshot' AS source, 'snapshot' AS event_type, * FROM snapshot
+),
+attributed AS (
+    SELECT e.*,
+           coalesce(e.service_sid, cs.service_sid, us.service_sid, os.service_sid, '') AS svc,
+           CASE e.resource WHEN 'message' THEN e.message_sid
+                           WHEN 'participant' THEN e.participant_sid
+                           WHEN 'user' THEN e.user_sid
+                           WHEN 'conversation' THEN e.conversation_sid
+                           WHEN 'conversation_state' THEN e.conversation_sid END AS sid,
+           -- the SID an activity is proven by
+           coalesce(e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid, '') AS evidence,
+           e.action = 'updated' AND e.date_updated IS NOT NULL
+               AND abs(date_diff('millisecond', e.date_updated, e.occurred_at)) <= 60000 AS changed
+    FROM evidence e
+    LEFT JOIN ledger_conversation_services cs ON cs.conversation_sid = e.conversation_sid
+    LEFT JOIN ledger_user_services us ON us.user_sid = e.user_sid
+    LEFT JOIN ledger_only_service os ON true
+)
+SELECT *,
+       -- the REST API gives whole seconds where events give milliseconds
+       CASE WHEN action = 'updated' THEN date_trunc('second', date_updated) END AS key_updated,
+       CASE WHEN action = 'updated' AND NOT changed THEN is_online END AS key_online,
+       CASE WHEN action = 'updated' AND NOT changed THEN date_trunc('hour', occurred_at) END AS key_hour,
+       CASE WHEN sid IS NULL OR action IS NULL THEN event_key END AS key_alone
+FROM attributed;
+
+-- The identities each service knows (users, participants, SDK clients) and
+-- the addresses taking part in each conversation: what a message's author
+-- is checked against.
+CREATE OR REPLACE TEMP TABLE ledger_known_identities AS
+SELECT DISTINCT svc, identity FROM (
+    SELECT svc, identity FROM ledger_evidence WHERE identity IS NOT NULL AND address IS NULL
+    UNION ALL
+    SELECT svc, client_identity FROM ledger_evidence WHERE client_identity IS NOT NULL
+);
+
+CREATE OR REPLACE TEMP TABLE ledger_participant_addresses AS
+SELECT DISTINCT conversation_sid, address FROM ledger_evidence
+WHERE resource = 'participant' AND address IS NOT NULL;
