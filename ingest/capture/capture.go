@@ -51,6 +51,9 @@ type Config struct {
 	// SkipSignature accepts unsigned requests: for local testing only.
 	SkipSignature bool
 	Log           *slog.Logger
+	// Now is the clock that stamps each event's _received_at; nil means
+	// time.Now. Tests set it to replay events at the times they arrived.
+	Now func() time.Time
 }
 
 type handler struct {
@@ -95,8 +98,12 @@ type accepter func(r *http.Request, body []byte, env envelope) (lines [][]byte, 
 
 func (h *handler) receive(contentType string, accept accepter) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now
+		if h.Now != nil {
+			now = h.Now
+		}
 		env := envelope{
-			receivedAt: time.Now().UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
+			receivedAt: now().UTC().Format("2006-01-02T15:04:05.000000Z07:00"),
 			token:      r.Header.Get("I-Twilio-Idempotency-Token"),
 		}
 		if r.Method != http.MethodPost {
