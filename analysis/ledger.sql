@@ -53,12 +53,8 @@ WITH classified AS (
            resource = 'message' AND action = 'added' AND coalesce(origin, '') <> 'SDK'
                AND author IS NOT NULL AND author <> 'system' AS message,
            coalesce(origin, 'API') = 'API' AS by_api, -- API, or no Source to tell
-           regexp_matches(author, '^(\+[0-9]|(whatsapp|messenger|gbm|rcs|apple|instagram|email):)') AS author_address_form,
-           ki.identity IS NOT NULL AS author_is_identity,
-           pa.address IS NOT NULL AS author_is_address
+           regexp_matches(author, '^(\+[0-9]|(whatsapp|messenger|gbm|rcs|apple|instagram|email):)') AS author_address_form
     FROM ledger_actions a
-    LEFT JOIN ledger_known_identities ki ON ki.svc = a.svc AND ki.identity = a.author
-    LEFT JOIN ledger_participant_addresses pa ON pa.conversation_sid = a.conversation_sid AND pa.address = a.author
 ),
 authored AS (
     -- A message's author, for the messages the API (or no Source) added:

@@ -1,4 +1,5 @@
--- Ledger, step 3 of 4: one row per action, however many sources report it.
+-- Ledger, step 3 of 4: one row per action, however many sources report it,
+-- with what is known of a message's author.
 --
 -- A webhook, its Event Streams copy and a REST snapshot row of the same
 -- action (the same action key, step 2) are one action, so the rules
@@ -7,28 +8,60 @@
 --
 -- The action keeps the most informative report: a webhook (it carries
 -- Source and ClientIdentity) over an Event Streams copy (which only lets
--- the rules guess) over a snapshot row. Its time is the best-founded of
--- its copies: a CloudEvent time over a receipt time over a resource date
--- (which a REST import can set), the earliest on a tie. Its service is the
--- report's, or any copy's when that one's is unknown.
+-- the rules guess) over a snapshot row, the earliest on a tie. Its time is
+-- the best-founded of its copies: a CloudEvent time over a receipt time
+-- over a resource date (which a REST import can set), the earliest on a
+-- tie. Its service is the report's, or any copy's when that one's is
+-- unknown.
+--
+-- Each report's author is looked up before the reports are merged, where
+-- the evidence is still a table scan: the lists of known identities and
+-- participant addresses are then what DuckDB hashes, not the actions.
+-- The choices are made by arg_min over one number (a preference above the
+-- time in milliseconds and, for reports, the top bits of the event key, so
+-- that equal reports are chosen alike in any order of loading): a number
+-- keeps DuckDB on its fast path, where a struct would not.
 CREATE OR REPLACE TEMP VIEW ledger_actions AS
-SELECT best.source, best.event_type, best.resource, best.action, best.origin, best.client_identity,
-       best.conversation_sid, best.evidence, best.identity, best.author, best.address,
-       best.participant_sid, best.is_online, best.changed,
-       coalesce(nullif(best.svc, ''), known_svc, '') AS svc,
-       timing.occurred_at,
-       timing.timed_by
-FROM (
-    SELECT arg_min({'source': source, 'event_type': event_type, 'resource': resource, 'action': action,
-                    'origin': origin, 'client_identity': client_identity, 'conversation_sid': conversation_sid,
-                    'evidence': evidence, 'identity': identity, 'author': author, 'address': address,
-                    'participant_sid': participant_sid, 'is_online': is_online, 'changed': changed,
-                    'svc': svc},
-                   (CASE source WHEN 'webhook' THEN 0 WHEN 'event_stream' THEN 1 ELSE 2 END,
-                    occurred_at, coalesce(event_key, 0))) AS best,
-           min({'rank': CASE timed_by WHEN 'time' THEN 0 WHEN 'received_at' THEN 1 ELSE 2 END,
-                'occurred_at': occurred_at, 'timed_by': timed_by}) AS timing,
-           max(nullif(svc, '')) AS known_svc
-    FROM ledger_evidence
-    GROUP BY resource, action, sid, key_updated, key_online, key_hour, key_alone
-);
+WITH looked_up AS NOT MATERIALIZED (
+    SELECT e.*,
+           ki.identity IS NOT NULL AS author_is_identity,
+           pa.address IS NOT NULL AS author_is_address
+    FROM ledger_evidence e
+    LEFT JOIN ledger_known_identities ki ON ki.svc = e.svc AND ki.identity = e.author
+    LEFT JOIN ledger_participant_addresses pa ON pa.conversation_sid = e.conversation_sid AND pa.address = e.author
+),
+shared AS NOT MATERIALIZED (
+    SELECT *,
+           -- which report an action keeps, and which time: the least
+           (CASE source WHEN 'webhook' THEN 0 WHEN 'event_stream' THEN 1 ELSE 2 END::HUGEINT << 120)
+               + ((epoch_ms(occurred_at) + (1::HUGEINT << 41)) << 72)
+               + coalesce(event_key >> 56, 0)::HUGEINT AS report_rank,
+           (CASE timed_by WHEN 'time' THEN 0 WHEN 'received_at' THEN 1 ELSE 2 END::BIGINT << 60)
+               + epoch_ms(occurred_at) AS time_rank
+    FROM looked_up WHERE action_hash IN (SELECT action_hash FROM ledger_shared_actions)
+)
+SELECT source, event_type, resource, action, origin, client_identity, conversation_sid, evidence,
+       identity, author, address, participant_sid, is_online, changed, author_is_identity, author_is_address,
+       svc, occurred_at, timed_by
+FROM looked_up WHERE action_hash NOT IN (SELECT action_hash FROM ledger_shared_actions)
+UNION ALL
+SELECT arg_min(source, report_rank) AS source,
+       arg_min(event_type, report_rank) AS event_type,
+       resource, action,
+       arg_min(origin, report_rank) AS origin,
+       arg_min(client_identity, report_rank) AS client_identity,
+       arg_min(conversation_sid, report_rank) AS conversation_sid,
+       arg_min(evidence, report_rank) AS evidence,
+       arg_min(identity, report_rank) AS identity,
+       arg_min(author, report_rank) AS author,
+       arg_min(address, report_rank) AS address,
+       arg_min(participant_sid, report_rank) AS participant_sid,
+       arg_min(is_online, report_rank) AS is_online,
+       arg_min(changed, report_rank) AS changed,
+       arg_min(author_is_identity, report_rank) AS author_is_identity,
+       arg_min(author_is_address, report_rank) AS author_is_address,
+       coalesce(nullif(arg_min(svc, report_rank), ''), max(nullif(svc, '')), '') AS svc,
+       arg_min(occurred_at, time_rank) AS occurred_at,
+       arg_min(timed_by, time_rank) AS timed_by
+FROM shared
+GROUP BY resource, action, sid, key_updated, key_online, key_hour, key_alone

@@ -74,8 +74,20 @@ SELECT *,
        CASE WHEN action = 'updated' THEN date_trunc('second', date_updated) END AS key_updated,
        CASE WHEN action = 'updated' AND NOT changed THEN is_online END AS key_online,
        CASE WHEN action = 'updated' AND NOT changed THEN date_trunc('hour', occurred_at) END AS key_hour,
-       CASE WHEN sid IS NULL OR action IS NULL THEN event_key END AS key_alone
+       CASE WHEN sid IS NULL OR action IS NULL THEN event_key END AS key_alone,
+       -- the action key in one number: tells cheaply which actions more
+       -- than one report tells (a collision only sends two reports down
+       -- the merging path of step 3, which compares the key itself)
+       hash(resource, action, sid,
+            CASE WHEN action = 'updated' THEN date_trunc('second', date_updated) END,
+            CASE WHEN action = 'updated' AND NOT changed THEN is_online END,
+            CASE WHEN action = 'updated' AND NOT changed THEN date_trunc('hour', occurred_at) END,
+            CASE WHEN sid IS NULL OR action IS NULL THEN event_key END) AS action_hash
 FROM attributed;
+
+-- The actions more than one report tells: step 3 merges their reports.
+CREATE OR REPLACE TEMP TABLE ledger_shared_actions AS
+SELECT action_hash FROM ledger_evidence GROUP BY action_hash HAVING count(*) > 1;
 
 -- The identities each service knows (users, participants, SDK clients) and
 -- the addresses taking part in each conversation: what a message's author
