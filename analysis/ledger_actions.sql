@@ -14,13 +14,15 @@
 -- tie. Its service is the report's, or any copy's when that one's is
 -- unknown.
 --
--- Each report's author is looked up before the reports are merged, where
--- the evidence is still a table scan: the lists of known identities and
--- participant addresses are then what DuckDB hashes, not the actions.
--- The choices are made by arg_min over one number (a preference above the
--- time in milliseconds and, for reports, the top bits of the event key, so
--- that equal reports are chosen alike in any order of loading): a number
--- keeps DuckDB on its fast path, where a struct would not.
+-- Most actions have one report (ledger_shared_actions, step 2, lists the
+-- others): they pass straight through, and only shared ones are merged,
+-- by arg_min over one number (a preference above the time in
+-- milliseconds and, for reports, the top bits of the event key, so that
+-- equal reports are chosen alike in any order of loading; a number keeps
+-- DuckDB on its fast path, where a struct would not). Each report's author
+-- is looked up before that, while the evidence is still a table scan: the
+-- lists of known identities and participant addresses are then what
+-- DuckDB hashes, not the actions.
 CREATE OR REPLACE TEMP VIEW ledger_actions AS
 WITH looked_up AS NOT MATERIALIZED (
     SELECT e.*,
