@@ -171,6 +171,7 @@ func (a *Analyzer) About() About {
 			"A month is complete only when live capture (webhooks, Event Streams) covers it with no gap longer than 4 hours and a REST snapshot (ingest twilio) was taken after it ended; otherwise its figures are a lower bound: snapshots cannot see SDK connections or removed participants, and see only each User's last update.",
 			"A User update is a write (rest.user_write) when its DateUpdated is the event's own time, within a minute, whatever IsOnline says; IsOnline true with an older DateUpdated is a connection, IsOnline false a user going offline.",
 			"Cost is graduated over the account's total MAU for the month; bands marked contract are estimated at the last published rate.",
+			"Each price band's amount is its users × rate rounded once to the cent, half-up, and a month's cost is the sum of those amounts; what avoidable activity, duplicates or the what-if cost is the real drop in that bill, Cost(MAU) − Cost(MAU − those users), not those users × the marginal rate.",
 		},
 	}
 }
