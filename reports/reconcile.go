@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/mauledger/mauledger/analysis"
 )
@@ -56,7 +55,7 @@ func writeReconciliationTable(w io.Writer, r *analysis.Reconciliation) error {
 	// The reasons go under it, wrapped to the width the value column has
 	// left at 80 columns.
 	for _, why := range r.Coverage.Reasons {
-		for i, part := range wrapWords(why, 46) {
+		for i, part := range wrapWords(why, 46, 46) {
 			lead := "- "
 			if i > 0 {
 				lead = "  "
@@ -111,23 +110,4 @@ func writeReconciliationCSV(w io.Writer, r *analysis.Reconciliation) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// wrapWords splits text into lines of at most width runes, between words;
-// a word longer than width stays whole on its own line.
-func wrapWords(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		if line != "" && utf8.RuneCountInString(line+" "+word) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line == "" {
-			line = word
-		} else {
-			line += " " + word
-		}
-	}
-	return append(lines, line)
 }

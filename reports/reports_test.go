@@ -484,14 +484,7 @@ func TestTableReport(t *testing.T) {
 	if strings.Count(out, "lower bound") != 1 {
 		t.Errorf("lower-bound note appears %d times, want once (October only)", strings.Count(out, "lower bound"))
 	}
-	for i, line := range strings.Split(out, "\n") {
-		if n := utf8.RuneCountInString(line); n > 80 {
-			t.Errorf("line %d is %d columns wide: %q", i+1, n, line)
-		}
-		if strings.TrimRight(line, " ") != line {
-			t.Errorf("line %d has trailing spaces: %q", i+1, line)
-		}
-	}
+	checkWidths(t, out)
 }
 
 func TestExplanationFormats(t *testing.T) {

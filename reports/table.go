@@ -430,11 +430,25 @@ func (p *printer) linef(format string, args ...any) { p.line(fmt.Sprintf(format,
 // wrapped writes text word-wrapped to lineWidth, the first line after
 // first and the others after rest. A word longer than the line stays whole.
 func (p *printer) wrapped(first, rest, text string) {
-	prefix, line := first, ""
+	for i, line := range wrapWords(text, lineWidth-utf8.RuneCountInString(first), lineWidth-utf8.RuneCountInString(rest)) {
+		if i == 0 {
+			p.line(first + line)
+		} else {
+			p.line(rest + line)
+		}
+	}
+}
+
+// wrapWords splits text into lines between words, the first at most first
+// runes wide and the others at most rest; a word longer than that stays
+// whole on its own line.
+func wrapWords(text string, first, rest int) []string {
+	var lines []string
+	width, line := first, ""
 	for _, word := range strings.Fields(text) {
-		if line != "" && utf8.RuneCountInString(prefix+line+" "+word) > lineWidth {
-			p.line(prefix + line)
-			prefix, line = rest, ""
+		if line != "" && utf8.RuneCountInString(line+" "+word) > width {
+			lines = append(lines, line)
+			width, line = rest, ""
 		}
 		if line == "" {
 			line = word
@@ -442,7 +456,7 @@ func (p *printer) wrapped(first, rest, text string) {
 			line += " " + word
 		}
 	}
-	p.line(prefix + line)
+	return append(lines, line)
 }
 
 // textTable lays out rows with text/tabwriter. Columns marked right are
