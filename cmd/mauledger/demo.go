@@ -104,7 +104,7 @@ func (o *demoOptions) run(ctx context.Context) error {
 	first := analysis.MonthOf(cfg.Start)
 	last := analysis.MonthOf(cfg.Start.AddDate(0, cfg.Months-1, 0))
 	months := analysis.MonthRange{From: first, To: last}
-	pulled, err := o.pullREST(ctx, store, months)
+	pulled, pulledWhat, err := o.pullREST(ctx, store, cfg, months)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (o *demoOptions) run(ctx context.Context) error {
 		}
 		written = append(written, path)
 	}
-	return o.summarise(stats, loaded, pulled, rep, written, dbPath, time.Since(started))
+	return o.summarise(stats, loaded, pulled, pulledWhat, rep, written, dbPath, time.Since(started))
 }
 
 // The demo's fake Twilio account and its credentials: the fake accepts
@@ -141,27 +141,41 @@ const (
 // pullREST serves the demo account's REST side (its resources as the
 // events left them) from the fake Twilio API and pulls it with the real
 // ingester, as "ingest twilio --service" would. It pulls the smallest
-// service only: the whole account takes a minute of CPU to serve and pull
-// in one process. The fake's usage records count each identity or address
+// service only, as the whole account takes a minute of CPU to serve and
+// pull in one process; that is the Event Streams service, the one the
+// snapshot is needed for: its CloudEvents do not name their service, which
+// the ledger learns from the conversations and users the REST API lists
+// under it. Should another service ever be smaller, the Event Streams one is
+// pulled as well. The fake's usage records count each identity or address
 // once per account and month, so that "reconcile" has something to explain.
-func (o *demoOptions) pullREST(ctx context.Context, store *ingest.Store, months analysis.MonthRange) (ingest.TwilioResult, error) {
-	account, err := demo.RESTAccount(ctx, store.DB, demoAccountSID)
+// It also says which services it pulled, for the summary.
+func (o *demoOptions) pullREST(ctx context.Context, store *ingest.Store, cfg demo.Config, months analysis.MonthRange) (ingest.TwilioResult, string, error) {
+	eventStreams := cfg.EventStreamsService()
+	account, err := demo.RESTAccount(ctx, store.DB, demoAccountSID, eventStreams)
 	if err != nil {
-		return ingest.TwilioResult{}, err
+		return ingest.TwilioResult{}, "", err
 	}
 	smallest := slices.MinFunc(account.Services, func(x, y *twiliofake.Service) int {
 		return len(x.Conversations) - len(y.Conversations)
 	})
+	services, what := []string{smallest.SID}, "its smallest service"
+	switch {
+	case eventStreams == smallest.SID:
+		what = "its smallest service, the Event Streams one"
+	case eventStreams != "":
+		services = append(services, eventStreams)
+		what = "its smallest service and its Event Streams service"
+	}
 	perAccount := analysis.DefaultSettings()
 	perAccount.Scope = analysis.ScopeAccount
 	byAccount, err := analysis.New(ctx, store.DB, perAccount)
 	if err != nil {
-		return ingest.TwilioResult{}, err
+		return ingest.TwilioResult{}, "", err
 	}
 	defer byAccount.Close()
 	rep, err := byAccount.Report(ctx, months, analysis.ReportOptions{})
 	if err != nil {
-		return ingest.TwilioResult{}, err
+		return ingest.TwilioResult{}, "", err
 	}
 	for i, m := range months.Months() {
 		account.Usage = append(account.Usage, twiliofake.UsageRecord{Category: analysis.TwilioMAUCategory,
@@ -169,22 +183,23 @@ func (o *demoOptions) pullREST(ctx context.Context, store *ingest.Store, months 
 	}
 	fake := twiliofake.New(account, demoAuthToken)
 	defer fake.Close()
-	return ingest.NewTwilioPull(store, ingest.TwilioOptions{
+	res, err := ingest.NewTwilioPull(store, ingest.TwilioOptions{
 		Credentials: ingest.TwilioCredentials{AccountSID: demoAccountSID, AuthToken: demoAuthToken},
-		Services:    []string{smallest.SID},
+		Services:    services,
 		BaseURL:     fake.URL,
 		Concurrency: 8,
 		Log:         newLogger(o.io.Err, o.global.Verbose),
 	}).Run(ctx)
+	return res, what, err
 }
 
-func (o *demoOptions) summarise(stats demo.Stats, loaded ingest.EventsResult, pulled ingest.TwilioResult, rep *analysis.Report,
+func (o *demoOptions) summarise(stats demo.Stats, loaded ingest.EventsResult, pulled ingest.TwilioResult, pulledWhat string, rep *analysis.Report,
 	written []string, dbPath string, took time.Duration) error {
 	out := o.io.Out
 	fmt.Fprintf(out, "Demo account: %d events generated (%d webhooks, %d CloudEvents, %d retries); %d loaded, %d duplicates collapsed.\n",
 		stats.Lines, stats.Webhooks, stats.CloudEvents, stats.Retries, loaded.Loaded, loaded.Duplicates)
-	fmt.Fprintf(out, "REST API of its smallest service (a local fake of Twilio, pulled by ingest twilio): %d users, %d conversations, %d participants, %d messages in %d requests.\n\n",
-		pulled.Users, pulled.Conversations, pulled.Participants, pulled.Messages, pulled.Requests)
+	fmt.Fprintf(out, "REST API of %s (a local fake of Twilio, pulled by ingest twilio): %d users, %d conversations, %d participants, %d messages in %d requests.\n\n",
+		pulledWhat, pulled.Users, pulled.Conversations, pulled.Participants, pulled.Messages, pulled.Requests)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "month\tactive users\tidentities\taddresses\tsdk\trest\tchannel\tcost\t")
 	for _, m := range rep.Months {

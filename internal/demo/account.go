@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 )
@@ -18,6 +19,8 @@ type generator struct {
 	sids    [nsCount]uint64 // SIDs issued so far, per namespace
 
 	account     string
+	cloud       [numEventTypes]cloudEnvelope // CloudEvent envelopes, by type
+	cloudData   string                       // the end of the envelope, into data up to AccountSid
 	services    []service
 	serviceSum  int     // sum of the services' weights
 	agents      []int32 // all agents, for services that have none
@@ -40,6 +43,9 @@ type generator struct {
 	stats Stats
 	line  lineState
 
+	lastDay  int64                    // days since the epoch of the last timestamp written
+	lastDate [len("2006-01-02T")]byte // its date
+
 	retries        timeQueue // webhook retries by the time they are due
 	retryLines     [][]byte  // retry lines, by slot
 	freeRetrySlots []int32
@@ -60,6 +66,7 @@ type user struct {
 	identity    jsonString
 	key         uint64 // UserSid
 	created     int64  // User DateCreated, ms since the epoch
+	updated     int64  // User DateUpdated: its creation or last REST update
 	service     int32
 	conv        int32  // the conversation the user is a participant of; -1 if none
 	part        uint64 // ParticipantSid in conv
@@ -67,6 +74,9 @@ type user struct {
 	joinMonth   int16 // month the user is created in the stream; -1 if before
 	activity    uint8 // chance, in percent, of being active in a month
 	agent       bool
+	// online is when the user last came online, in seconds since the first
+	// month, plus one; 0 if it has not yet.
+	online uint32
 }
 
 // address is a phone number or WhatsApp address with its own conversation.
@@ -88,7 +98,6 @@ type conversation struct {
 	service   int32
 	nextIndex int32 // message Index of the next message
 	open      bool
-	named     bool // an Event Streams event has named its service
 }
 
 // SID namespaces: each kind of resource draws its SIDs from its own counter.
@@ -100,6 +109,8 @@ const (
 	nsParticipant
 	nsMessage
 	nsEvent
+	nsSink     // the Event Streams sink, the source of every CloudEvent
+	nsDelivery // a webhook delivery: its I-Twilio-Idempotency-Token
 	nsCount
 )
 
@@ -107,10 +118,11 @@ func newGenerator(w io.Writer, cfg Config) *generator {
 	g := &generator{
 		cfg:         cfg,
 		rng:         rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6d61756c65646772)),
-		sidSeed:     mix64(uint64(cfg.Seed) ^ 0x5ca1ab1e),
+		sidSeed:     newSIDSeed(cfg.Seed),
 		w:           w,
 		out:         make([]byte, 0, flushAt+4096),
 		startMillis: cfg.Start.UnixMilli(),
+		lastDay:     math.MinInt64, // no day: lastDate is empty
 	}
 	// Room for a month without growing: a slice that doubles while the
 	// stream is written costs more than it should.
@@ -118,6 +130,7 @@ func newGenerator(w io.Writer, cfg Config) *generator {
 	g.convs = make([]conversation, 0, cfg.Services+cfg.StableUsers/10+addresses+cfg.GuestsPerMonth)
 	g.actors = make([]actor, 0, cap(g.convs)+cfg.StableUsers+cfg.BackOfficeUsers+2*boundaryUsers)
 	g.account = g.sidString("AC", g.newSID(nsAccount))
+	g.buildCloudEnvelopes()
 	g.buildServices()
 	g.buildStableUsers()
 	g.buildRooms()
@@ -126,6 +139,8 @@ func newGenerator(w io.Writer, cfg Config) *generator {
 	g.keptUsers, g.keptConvs = len(g.users), len(g.convs)
 	return g
 }
+
+func newSIDSeed(seed int64) uint64 { return mix64(uint64(seed) ^ 0x5ca1ab1e) }
 
 const day = 24 * 60 * 60 * 1000 // ms
 
@@ -255,6 +270,7 @@ func (g *generator) buildStableUsers() {
 			u.joinMonth = int16(g.rng.IntN(g.cfg.Months))
 		} else {
 			u.created = g.before(700)
+			u.updated = u.created
 		}
 		if u.agent {
 			g.services[u.service].agents = append(g.services[u.service].agents, int32(i))
@@ -296,10 +312,12 @@ func (g *generator) buildRooms() {
 // conversations.
 func (g *generator) buildBackOffice() {
 	for i := range g.cfg.BackOfficeUsers {
+		created := g.before(900)
 		g.users = append(g.users, user{
 			identity:  quote(fmt.Sprintf("crm-customer-%05d", i+1)),
 			key:       g.newSID(nsUser),
-			created:   g.before(900),
+			created:   created,
+			updated:   created,
 			service:   g.pickService(),
 			conv:      -1,
 			joinMonth: -1,
@@ -347,17 +365,23 @@ func (g *generator) newConversation(svc int32) int32 {
 	return int32(len(g.convs) - 1)
 }
 
-// agent names an agent of service svc to author an outbound message; an
-// account without agents sends as "system".
-func (g *generator) agent(svc int32) jsonString {
-	agents := g.services[svc].agents
+// agent names an agent of the service of conv to author an outbound
+// message, with its participant SID in conv (0 when, as usual, the agent is
+// not a participant there: it writes through REST); an account without
+// agents sends as "system".
+func (g *generator) agent(conv int32) (jsonString, uint64) {
+	agents := g.services[g.convs[conv].service].agents
 	if len(agents) == 0 {
 		agents = g.agents
 	}
 	if len(agents) == 0 {
-		return system
+		return system, 0
 	}
-	return g.users[agents[g.rng.IntN(len(agents))]].identity
+	u := &g.users[agents[g.rng.IntN(len(agents))]]
+	if u.conv == conv {
+		return u.identity, u.part
+	}
+	return u.identity, 0
 }
 
 // guestIdentity is "guest-" and a random version 4 UUID.

@@ -31,6 +31,7 @@ type memo struct {
 
 type sentMessage struct {
 	key   uint64
+	part  uint64 // the author's ParticipantSid; 0 if not a participant
 	conv  int32
 	index int32
 	at    int64
@@ -60,7 +61,7 @@ const (
 	stepInbound                         // SMS/WhatsApp message from the address: channel.inbound_message
 	stepSystemMessage                   // API message by "system": not a user
 	stepGhostMessage                    // API message by an author who is nobody
-	stepUserUpdated                     // API update of the User record: rest.user_write
+	stepUserUpdated                     // API update of the User record: rest.user_write, carrying IsOnline on Event Streams
 	stepSDKJoin                         // SDK participant added by itself: sdk.join_leave
 	stepConversationEdited              // SDK conversation update: sdk.connect
 	stepConversationRenamed             // API conversation update: not activity

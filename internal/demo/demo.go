@@ -1,15 +1,22 @@
 // Package demo generates a synthetic Twilio Conversations account as a stream
 // of live events, one JSON object per line (NDJSON): Conversations post-event
 // webhooks (form fields as a flat object of strings) and Event Streams
-// CloudEvents. `mauledger demo` loads it with `ingest events`; the load
-// benchmark uses it at ten million lines.
+// CloudEvents, each shaped as Twilio sends it (../shared/twilio-events/).
+// `mauledger demo` loads it with `ingest events`; the load benchmark uses it
+// at ten million lines.
 //
 // The account exercises every billing rule of DESIGN.md and the traps around
 // them: random-identity guests who exist for one month, addresses that only
 // receive messages, back-office users billed only because the backend updates
-// their User record, "system" and unknown message authors, webhook retries,
-// identities that differ only in case, CloudEvents without a ChatServiceSid,
-// and events on the last and first second of a month.
+// their User record, "system" and unknown message authors, messages whose
+// author is a participant (ParticipantSid set, also when written through
+// REST) and messages by agents who are not, webhook retries, identities that
+// differ only in case, CloudEvents that, like all of Twilio's, name neither
+// the Conversation Service nor the Source nor the SDK client (the service
+// must come from the conversation or the user), user.updated CloudEvents
+// that all carry IsOnline, whether the user came online (DateUpdated
+// unchanged) or the backend updated it (DateUpdated moved, IsOnline mostly
+// false), and events on the last and first second of a month.
 //
 // The output depends only on the Config: the same Config gives the same bytes.
 // Memory is bounded by one month's population, however many months are
@@ -35,7 +42,8 @@ type Config struct {
 	Months int
 	// Services is the number of Conversation Services. When there are two or
 	// more, the last delivers by Event Streams (CloudEvents) and carries about
-	// a fifth of the traffic; the others deliver webhooks.
+	// a fifth of the traffic; the others deliver webhooks. A CloudEvent does
+	// not say its service: see EventStreamsService.
 	Services int
 	// StableUsers are named identities ("alice.smith@example.com",
 	// "user_1234", "agent-07") that are active most months.
@@ -142,6 +150,21 @@ func Generate(w io.Writer, cfg Config) (Stats, error) {
 		return g.stats, fmt.Errorf("demo: write events: %w", g.err)
 	}
 	return g.stats, nil
+}
+
+// EventStreamsService is the SID of the Conversation Service whose events
+// Generate writes as CloudEvents, the last one, or "" when Services is
+// below two and every service delivers webhooks. The CloudEvents do not
+// name it, as Twilio's do not: a REST snapshot of the account (RESTAccount)
+// needs it to list their conversations and users under their service.
+func (c Config) EventStreamsService() string {
+	if c.Services < 2 {
+		return ""
+	}
+	// The SIDs buildServices issues: the n-th of its namespace.
+	g := generator{sidSeed: newSIDSeed(c.Seed)}
+	g.sids[nsService] = uint64(c.Services - 1)
+	return g.sidString("IS", g.newSID(nsService))
 }
 
 const (

@@ -13,21 +13,23 @@ func (g *generator) perform(a *actor, s step, at int64) {
 		g.connect(&g.users[a.user], at)
 	case stepSDKMessage:
 		u := &g.users[a.user]
-		g.message(a, a.conv, at, srcSDK, u.identity, u.identity, g.pick(chatBodies))
+		g.message(a, a.conv, at, srcSDK, u.identity, u.identity, u.part, g.pick(chatBodies))
 	case stepEditMessage:
 		g.editMessage(a, at)
-	case stepAPIMessage:
-		g.message(a, a.conv, at, srcAPI, "", g.users[a.user].identity, g.pick(chatBodies))
+	case stepAPIMessage: // an integration writes as the user, a participant
+		u := &g.users[a.user]
+		g.message(a, a.conv, at, srcAPI, "", u.identity, u.part, g.pick(chatBodies))
 	case stepAgentReply:
-		g.message(a, a.conv, at, srcAPI, "", g.agent(g.convs[a.conv].service), g.pick(agentBodies))
+		author, part := g.agent(a.conv)
+		g.message(a, a.conv, at, srcAPI, "", author, part, g.pick(agentBodies))
 	case stepInbound:
 		ad := &g.addresses[a.addr]
-		g.message(a, a.conv, at, channelOf(ad), "", ad.address, g.pick(chatBodies))
+		g.message(a, a.conv, at, channelOf(ad), "", ad.address, ad.participant(), g.pick(chatBodies))
 	case stepSystemMessage:
-		g.message(a, a.conv, at, srcAPI, "", system, g.pick(systemBodies))
+		g.message(a, a.conv, at, srcAPI, "", system, 0, g.pick(systemBodies))
 	case stepGhostMessage:
 		rooms := g.services[g.convs[a.conv].service].rooms
-		g.message(a, rooms[g.rng.IntN(len(rooms))], at, srcAPI, "", g.pick(ghostAuthors), g.pick(systemBodies))
+		g.message(a, rooms[g.rng.IntN(len(rooms))], at, srcAPI, "", g.pick(ghostAuthors), 0, g.pick(systemBodies))
 	case stepUserUpdated:
 		g.userUpdated(&g.users[a.user], at, srcAPI, "", false)
 	case stepSDKJoin:
@@ -47,6 +49,15 @@ func (g *generator) perform(a *actor, s step, at int64) {
 }
 
 func (g *generator) pick(from []jsonString) jsonString { return from[g.rng.IntN(len(from))] }
+
+// participant is the address's ParticipantSid in its conversation, or 0
+// if it is not a participant now.
+func (ad *address) participant() uint64 {
+	if !ad.present {
+		return 0
+	}
+	return ad.part
+}
 
 func channelOf(ad *address) source {
 	if ad.whatsApp {
@@ -78,7 +89,7 @@ func (g *generator) conversationAdded(a *actor, at int64) {
 			src = channelOf(ad)
 		}
 	}
-	g.open(evConversationAdded, c.service, a.conv, 0, at, src, "")
+	g.open(evConversationAdded, c.service, a.conv, at, src, "")
 	g.str("FriendlyName", name)
 	g.str("State", active)
 	g.date("DateCreated", at)
@@ -87,7 +98,7 @@ func (g *generator) conversationAdded(a *actor, at int64) {
 
 func (g *generator) conversationUpdated(conv int32, at int64, src source, client, name, state jsonString) {
 	c := &g.convs[conv]
-	g.open(evConversationUpdated, c.service, conv, 0, at, src, client)
+	g.open(evConversationUpdated, c.service, conv, at, src, client)
 	if name != "" {
 		g.str("FriendlyName", name)
 	}
@@ -98,28 +109,59 @@ func (g *generator) conversationUpdated(conv int32, at int64, src source, client
 }
 
 func (g *generator) userAdded(u *user, at int64) {
-	u.created = at
-	g.open(evUserAdded, u.service, -1, u.key, at, srcAPI, "")
+	u.created, u.updated = at, at
+	g.open(evUserAdded, u.service, -1, at, srcAPI, "")
 	g.sid("UserSid", "US", u.key)
 	g.str("Identity", u.identity)
 	g.date("DateCreated", at)
 	g.close(at)
 }
 
+// onlineFor is how long a user who came online counts as online still.
+const onlineFor = 2 * 60 * 60 * 1000 // ms: an app left open
+
 // userUpdated is a REST update of the User's attributes or, from an SDK,
-// the user coming online (IsOnline "true": a connection, not a write).
+// the user coming online (a connection, not a write).
+//
+// A REST update moves DateUpdated to its time; coming online does not: the
+// event carries the DateUpdated of the last real update. On Event Streams
+// every user.updated carries IsOnline and IsNotifiable, as JSON booleans:
+// a REST update says whether the user happens to be online (mostly not).
+// A webhook of a REST update carries neither, one of coming online only
+// IsOnline "true".
 func (g *generator) userUpdated(u *user, at int64, src source, client jsonString, online bool) {
-	g.open(evUserUpdated, u.service, -1, u.key, at, src, client)
+	if online {
+		u.online = uint32((at-g.startMillis)/1000) + 1
+	} else {
+		u.updated = at
+	}
+	g.open(evUserUpdated, u.service, -1, at, src, client)
 	g.sid("UserSid", "US", u.key)
 	g.str("Identity", u.identity)
-	if online {
-		g.str("IsOnline", true_)
-	} else {
+	if !online {
 		g.str("Attributes", g.pick(userAttributes))
 	}
+	if g.line.cloud {
+		g.boolean("IsOnline", online || u.isOnline(at, g.startMillis))
+		g.boolean("IsNotifiable", u.notifiable())
+	} else if online {
+		g.boolean("IsOnline", true)
+	}
 	g.date("DateCreated", u.created)
-	g.date("DateUpdated", at)
+	g.date("DateUpdated", u.updated)
 	g.close(at)
+}
+
+// isOnline says whether the user came online less than onlineFor before
+// at (start is the first month's, from which online counts).
+func (u *user) isOnline(at, start int64) bool {
+	return u.online != 0 && at-(start+int64(u.online-1)*1000) < onlineFor
+}
+
+// notifiable: users of the app (they have a conversation) have push
+// notifications set up, but one in four; back-office records never.
+func (u *user) notifiable() bool {
+	return u.conv >= 0 && mix64(u.key)%4 != 0
 }
 
 // connect is an SDK client's sign of life: coming online (more often on
@@ -135,10 +177,10 @@ func (g *generator) connect(u *user, at int64) {
 		return
 	}
 	c := &g.convs[u.conv]
-	g.open(evParticipantUpdated, c.service, u.conv, 0, at, srcSDK, u.identity)
+	g.open(evParticipantUpdated, c.service, u.conv, at, srcSDK, u.identity)
 	g.sid("ParticipantSid", "MB", u.part)
 	g.str("Identity", u.identity)
-	if c.nextIndex > 0 {
+	if c.nextIndex > 0 && !g.line.cloud { // participant.updated data has no read horizon
 		g.num("LastReadMessageIndex", c.nextIndex-1)
 	}
 	g.date("DateCreated", u.partCreated)
@@ -157,13 +199,13 @@ func (g *generator) participantAdded(a *actor, at int64) {
 		if a.inbound {
 			src = channelOf(ad)
 		}
-		g.open(evParticipantAdded, c.service, a.conv, 0, at, src, "")
+		g.open(evParticipantAdded, c.service, a.conv, at, src, "")
 		g.sid("ParticipantSid", "MB", part)
-		g.binding(ad.address, g.proxyOf(ad))
+		g.binding(ad, g.proxyOf(ad))
 	} else {
 		u := &g.users[a.user]
 		u.part, u.partCreated = part, at
-		g.open(evParticipantAdded, c.service, a.conv, 0, at, srcAPI, "")
+		g.open(evParticipantAdded, c.service, a.conv, at, srcAPI, "")
 		g.sid("ParticipantSid", "MB", part)
 		g.str("Identity", u.identity)
 	}
@@ -174,12 +216,12 @@ func (g *generator) participantAdded(a *actor, at int64) {
 // participantRemoved removes the actor's user or address through REST.
 func (g *generator) participantRemoved(a *actor, at int64) {
 	c := &g.convs[a.conv]
-	g.open(evParticipantRemoved, c.service, a.conv, 0, at, srcAPI, "")
+	g.open(evParticipantRemoved, c.service, a.conv, at, srcAPI, "")
 	if a.addr >= 0 {
 		ad := &g.addresses[a.addr]
 		ad.present = false
 		g.sid("ParticipantSid", "MB", ad.part)
-		g.binding(ad.address, g.proxyOf(ad))
+		g.binding(ad, g.proxyOf(ad))
 		g.date("DateCreated", ad.partCreated)
 	} else {
 		u := &g.users[a.user]
@@ -206,7 +248,7 @@ func (g *generator) sdkJoin(a *actor, at int64) {
 	}
 	j := joined{conv: conv, part: g.newSID(nsParticipant), at: at}
 	g.memos[a.memo-1].join = j
-	g.open(evParticipantAdded, u.service, conv, 0, at, srcSDK, u.identity)
+	g.open(evParticipantAdded, u.service, conv, at, srcSDK, u.identity)
 	g.sid("ParticipantSid", "MB", j.part)
 	g.str("Identity", u.identity)
 	g.date("DateCreated", at)
@@ -230,7 +272,7 @@ func (g *generator) sdkLeave(a *actor, at int64) {
 		g.connect(u, at)
 		return
 	}
-	g.open(evParticipantRemoved, u.service, j.conv, 0, at, srcSDK, u.identity)
+	g.open(evParticipantRemoved, u.service, j.conv, at, srcSDK, u.identity)
 	g.sid("ParticipantSid", "MB", j.part)
 	g.str("Identity", u.identity)
 	g.date("DateCreated", j.at)
@@ -239,19 +281,22 @@ func (g *generator) sdkLeave(a *actor, at int64) {
 }
 
 // message adds a message by author to conv; client is the SDK identity
-// that sent it ("" unless src is SDK).
-func (g *generator) message(a *actor, conv int32, at int64, src source, client, author, body jsonString) {
+// that sent it ("" unless src is SDK), part the author's ParticipantSid in
+// conv (0 when the author is not a participant: "system", nobody, an agent
+// writing through REST).
+func (g *generator) message(a *actor, conv int32, at int64, src source, client, author jsonString, part uint64, body jsonString) {
 	c := &g.convs[conv]
-	m := sentMessage{key: g.newSID(nsMessage), conv: conv, index: c.nextIndex, at: at}
+	m := sentMessage{key: g.newSID(nsMessage), part: part, conv: conv, index: c.nextIndex, at: at}
 	c.nextIndex++
 	if a.memo != 0 {
 		g.memos[a.memo-1].msg = m
 	}
-	g.open(evMessageAdded, c.service, conv, 0, at, src, client)
+	g.open(evMessageAdded, c.service, conv, at, src, client)
 	g.sid("MessageSid", "IM", m.key)
 	g.num("Index", m.index)
 	g.str("Author", author)
-	g.str("Body", body)
+	g.participant(part)
+	g.body(body)
 	g.date("DateCreated", at)
 	g.close(at)
 }
@@ -261,15 +306,16 @@ func (g *generator) editMessage(a *actor, at int64) {
 	u := &g.users[a.user]
 	m := g.memos[a.memo-1].msg
 	if m.key == 0 { // nothing written yet: write instead
-		g.message(a, a.conv, at, srcSDK, u.identity, u.identity, g.pick(chatBodies))
+		g.message(a, a.conv, at, srcSDK, u.identity, u.identity, u.part, g.pick(chatBodies))
 		return
 	}
 	c := &g.convs[m.conv]
-	g.open(evMessageUpdated, c.service, m.conv, 0, at, srcSDK, u.identity)
+	g.open(evMessageUpdated, c.service, m.conv, at, srcSDK, u.identity)
 	g.sid("MessageSid", "IM", m.key)
 	g.num("Index", m.index)
 	g.str("Author", u.identity)
-	g.str("Body", g.pick(chatBodies))
+	g.participant(m.part)
+	g.body(g.pick(chatBodies))
 	g.date("DateCreated", m.at)
 	g.date("DateUpdated", at)
 	g.close(at)
@@ -300,7 +346,6 @@ var (
 	system       = quote("system")
 	active       = quote("active")
 	closed       = quote("closed")
-	true_        = quote("true")
 	webChat      = quote("Web chat")
 	smsChat      = quote("SMS conversation")
 	whatsAppChat = quote("WhatsApp conversation")

@@ -46,6 +46,7 @@ const (
 	evConversationUpdated
 	evUserAdded
 	evUserUpdated
+	numEventTypes
 )
 
 var (
@@ -71,7 +72,40 @@ var (
 		evUserAdded:           "com.twilio.conversations.user.added",
 		evUserUpdated:         "com.twilio.conversations.user.updated",
 	}
+	// cloudEventSchemas name the schema (version 2) of each type.
+	cloudEventSchemas = [...]string{
+		evMessageAdded:        "Conversations.MessageAdded",
+		evMessageUpdated:      "Conversations.MessageUpdated",
+		evParticipantAdded:    "Conversations.ParticipantAdded",
+		evParticipantRemoved:  "Conversations.ParticipantRemoved",
+		evParticipantUpdated:  "Conversations.ParticipantUpdated",
+		evConversationAdded:   "Conversations.ConversationAdded",
+		evConversationUpdated: "Conversations.ConversationUpdated",
+		evUserAdded:           "Conversations.UserAdded",
+		evUserUpdated:         "Conversations.UserUpdated",
+	}
 )
+
+// cloudEnvelope is a CloudEvent envelope, encoded once per account and
+// type: head runs up to the id's value, mid from the id to the time's value.
+type cloudEnvelope struct {
+	head, mid string
+}
+
+// buildCloudEnvelopes encodes the envelope of every event type. The source
+// of every CloudEvent is the account's one Event Streams sink, an opaque SID
+// that says nothing of the Conversation Service (../shared/twilio-events/).
+func (g *generator) buildCloudEnvelopes() {
+	source := g.sidString("AB", g.newSID(nsSink))
+	for t := range numEventTypes {
+		g.cloud[t] = cloudEnvelope{
+			head: `{"specversion":"1.0","type":"` + cloudEventTypes[t] + `","source":"` + source + `","id":"`,
+			mid: `","dataschema":"https://events-schemas.twilio.com/` + cloudEventSchemas[t] +
+				`/2","datacontenttype":"application/json","time":"`,
+		}
+	}
+	g.cloudData = `","data":{"AccountSid":"` + g.account + `"`
+}
 
 // lineState is the line being written.
 type lineState struct {
@@ -80,13 +114,17 @@ type lineState struct {
 }
 
 // open starts an event line of service svc about conversation conv (-1 for
-// a user event, which names the User userKey instead), happening at, from src, by the
-// SDK client identity client ("" unless src is SDK). Fields follow with str,
-// sid, num, date and binding; close ends the line.
-func (g *generator) open(t eventType, svc, conv int32, userKey uint64, at int64, src source, client jsonString) {
+// a user event), happening at, from src, by the SDK client identity client
+// ("" unless src is SDK). Fields follow with str, sid, num, boolean, date,
+// participant, body and binding; close ends the line.
+//
+// A webhook says which service and which Source it comes from; a CloudEvent
+// says neither (Event Streams carries no ChatServiceSid, Source or
+// ClientIdentity), so src and client only shape webhooks.
+func (g *generator) open(t eventType, svc, conv int32, at int64, src source, client jsonString) {
 	g.line = lineState{start: len(g.out), cloud: g.services[svc].eventStreams}
 	if g.line.cloud {
-		g.openCloudEvent(t, svc, conv, userKey, at, src, client)
+		g.openCloudEvent(t, conv, at)
 	} else {
 		g.openWebhook(t, svc, conv, src, client)
 	}
@@ -114,60 +152,19 @@ func (g *generator) openWebhook(t eventType, svc, conv int32, src source, client
 	g.out = b
 }
 
-// openCloudEvent writes the envelope and the leading data fields. One in
-// twenty events of a conversation whose service an earlier event named
-// leaves out ChatServiceSid, and then its source path names no service: the
-// loader must take the service from the conversation.
-func (g *generator) openCloudEvent(t eventType, svc, conv int32, userKey uint64, at int64, src source, client jsonString) {
-	var c *conversation
-	var convSID [34]byte
-	if conv >= 0 {
-		c = &g.convs[conv]
-		g.appendSID(convSID[:0], "CH", c.key) // fills convSID in place
-	}
-	omitService := c != nil && c.named && g.rng.IntN(20) == 0
-
-	b := append(g.out, `{"specversion":"1.0","type":"`...)
-	b = append(b, cloudEventTypes[t]...)
-	b = append(b, `","source":"/v1/`...)
-	if !omitService {
-		b = append(b, "Services/"...)
-		b = append(b, g.services[svc].sid...)
-		b = append(b, '/')
-	}
-	if c != nil {
-		b = append(b, "Conversations/"...)
-		b = append(b, convSID[:]...)
-	} else {
-		b = append(b, "Users/"...)
-		b = g.appendSID(b, "US", userKey)
-	}
-	b = append(b, `","id":"`...)
+// openCloudEvent writes the envelope and the leading data fields: the
+// account and, but for user events, the conversation.
+func (g *generator) openCloudEvent(t eventType, conv int32, at int64) {
+	env := &g.cloud[t]
+	b := append(g.out, env.head...)
 	b = g.appendSID(b, "EV", g.newSID(nsEvent))
-	b = append(b, `","time":"`...)
-	b = appendTimestamp(b, at)
-	b = append(b, `","datacontenttype":"application/json","data":{"AccountSid":"`...)
-	b = append(b, g.account...)
-	b = append(b, '"')
-	if !omitService {
-		b = append(b, `,"ChatServiceSid":"`...)
-		b = append(b, g.services[svc].sid...)
-		b = append(b, '"')
-		if c != nil {
-			c.named = true
-		}
-	}
-	if c != nil {
+	b = append(b, env.mid...)
+	b = g.timestamp(b, at)
+	b = append(b, g.cloudData...)
+	if conv >= 0 {
 		b = append(b, `,"ConversationSid":"`...)
-		b = append(b, convSID[:]...)
+		b = g.appendSID(b, "CH", g.convs[conv].key)
 		b = append(b, '"')
-	}
-	b = append(b, `,"Source":"`...)
-	b = append(b, sourceNames[src]...)
-	b = append(b, '"')
-	if client != "" {
-		b = append(b, `,"ClientIdentity":`...)
-		b = append(b, client...)
 	}
 	g.out = b
 }
@@ -192,46 +189,98 @@ func (g *generator) sid(k, prefix string, v uint64) {
 	g.out = append(g.out, '"')
 }
 
-// num writes a number field, as a string like every webhook form field.
+// num writes a number field: a JSON number in a CloudEvent, a string like
+// every form field in a webhook.
 func (g *generator) num(k string, v int32) {
 	g.key(k)
+	if g.line.cloud {
+		g.out = strconv.AppendInt(g.out, int64(v), 10)
+		return
+	}
 	g.out = append(g.out, '"')
 	g.out = strconv.AppendInt(g.out, int64(v), 10)
 	g.out = append(g.out, '"')
+}
+
+// boolean writes a boolean field: true or false in a CloudEvent, "true" or
+// "false" in a webhook.
+func (g *generator) boolean(k string, v bool) {
+	g.key(k)
+	switch {
+	case g.line.cloud && v:
+		g.out = append(g.out, "true"...)
+	case g.line.cloud:
+		g.out = append(g.out, "false"...)
+	case v:
+		g.out = append(g.out, `"true"`...)
+	default:
+		g.out = append(g.out, `"false"`...)
+	}
 }
 
 // date writes a time field, ms since the epoch, as Twilio's ISO 8601 UTC.
 func (g *generator) date(k string, ms int64) {
 	g.key(k)
 	g.out = append(g.out, '"')
-	g.out = appendTimestamp(g.out, ms)
+	g.out = g.timestamp(g.out, ms)
 	g.out = append(g.out, '"')
 }
 
-// binding writes a participant's messaging binding: flat keys with a dot in
-// a webhook, a nested object in a CloudEvent.
-func (g *generator) binding(addr, proxy jsonString) {
+// participant writes a message's ParticipantSid: the author's participant
+// SID, or, when the author is not a participant (part 0), null in a
+// CloudEvent and nothing in a webhook.
+func (g *generator) participant(part uint64) {
+	switch {
+	case part != 0:
+		g.sid("ParticipantSid", "MB", part)
+	case g.line.cloud:
+		g.out = append(g.out, `,"ParticipantSid":null`...)
+	}
+}
+
+// body writes a message's text: MessageBody in a CloudEvent, Body in a
+// webhook.
+func (g *generator) body(v jsonString) {
 	if g.line.cloud {
-		g.out = append(g.out, `,"MessagingBinding":{"Address":`...)
-		g.out = append(g.out, addr...)
-		g.out = append(g.out, `,"ProxyAddress":`...)
-		g.out = append(g.out, proxy...)
-		g.out = append(g.out, '}')
+		g.str("MessageBody", v)
 		return
 	}
-	g.str("MessagingBinding.Address", addr)
+	g.str("Body", v)
+}
+
+// binding writes a participant's messaging binding: flat keys with a dot in
+// a webhook; in a CloudEvent a nested object, after the Identity a channel
+// participant does not have.
+func (g *generator) binding(ad *address, proxy jsonString) {
+	if g.line.cloud {
+		g.out = append(g.out, `,"Identity":null,"MessagingBinding":{"Address":`...)
+		g.out = append(g.out, ad.address...)
+		g.out = append(g.out, `,"ProxyAddress":`...)
+		g.out = append(g.out, proxy...)
+		if ad.whatsApp {
+			g.out = append(g.out, `,"Type":"whatsapp"}`...)
+		} else {
+			g.out = append(g.out, `,"Type":"sms"}`...)
+		}
+		return
+	}
+	g.str("MessagingBinding.Address", ad.address)
 	g.str("MessagingBinding.ProxyAddress", proxy)
 }
 
-// close ends the line of an event that happened at. One webhook in fifty is
-// delivered again later, with RetryCount "1".
+// close ends the line of an event that happened at. A webhook line ends
+// with the envelope `mauledger serve` writes (see appendEnvelope in
+// ingest/capture): when it was received, a few hundred ms after the event,
+// and the idempotency token of the delivery. One webhook in fifty is
+// delivered again later, with RetryCount "1", the same token and its own
+// _received_at.
 func (g *generator) close(at int64) {
 	g.stats.Lines++
 	if g.line.cloud {
 		g.out = append(g.out, "}}\n"...)
 		g.stats.CloudEvents++
 	} else {
-		g.out = append(g.out, `,"RetryCount":"0"}`+"\n"...)
+		g.closeWebhook(at)
 		g.stats.Webhooks++
 		if g.rng.IntN(50) == 0 {
 			g.scheduleRetry(at+10_000+g.rng.Int64N(290_000), g.out[g.line.start:])
@@ -242,8 +291,40 @@ func (g *generator) close(at int64) {
 	}
 }
 
+// The webhook envelope: every webhook line ends with webhookEnd, the
+// RetryCount digit and the _received_at value at fixed offsets from the end.
+const (
+	receivedKey   = `,"_received_at":"`
+	tokenKey      = `","_idempotency_token":"`
+	tokenLen      = 32 // hex digits
+	timestampLen  = len("2006-01-02T15:04:05.000Z")
+	lineEnd       = `"}` + "\n"
+	receivedAtEnd = timestampLen + len(tokenKey) + tokenLen + len(lineEnd) // from the end to _received_at's value
+	retryDigitEnd = len(`0"`) + len(receivedKey) + receivedAtEnd           // from the end to RetryCount's digit
+)
+
+// closeWebhook writes RetryCount "0" and the envelope. The token is a fresh
+// key of its own namespace, 32 hex digits like a SID's, and the delivery
+// delay (100 to 499 ms) is drawn from it rather than from rng, so the
+// envelope leaves every other byte of the account as it was. The delay
+// never carries an event past the end of its month: Twilio bills an event
+// in the month it happened, and the demo's bill should be the account's.
+func (g *generator) closeWebhook(at int64) {
+	tok := g.newSID(nsDelivery)
+	received := at + 100 + int64(mix64(tok^g.sidSeed)%400)
+	if received >= g.monthEnd {
+		received = max(at, g.monthEnd-1)
+	}
+	b := append(g.out, `,"RetryCount":"0"`+receivedKey...)
+	b = g.timestamp(b, received)
+	b = append(b, tokenKey...)
+	b = g.appendSID(b, "", tok)
+	g.out = append(b, lineEnd...)
+}
+
 // scheduleRetry keeps a copy of a webhook line, to write with RetryCount "1"
-// once the stream reaches due.
+// and received at due once the stream reaches due. The token stays: it is
+// the same event.
 func (g *generator) scheduleRetry(due int64, line []byte) {
 	var slot int32
 	if n := len(g.freeRetrySlots); n > 0 {
@@ -254,7 +335,9 @@ func (g *generator) scheduleRetry(due int64, line []byte) {
 		g.retryLines = append(g.retryLines, nil)
 	}
 	r := append(g.retryLines[slot][:0], line...)
-	r[len(r)-len(`0"}`+"\n")] = '1' // the line ends ..."RetryCount":"0"}\n
+	r[len(r)-retryDigitEnd] = '1'
+	var ts [timestampLen]byte
+	copy(r[len(r)-receivedAtEnd:], appendTimestamp(ts[:0], due))
 	g.retryLines[slot] = r
 	g.retries.push(due, slot)
 }
@@ -368,18 +451,40 @@ func mix64(x uint64) uint64 {
 // without the time package (several times faster in the hot loop).
 func appendTimestamp(b []byte, ms int64) []byte {
 	days := floorDiv(ms, day)
-	rem := ms - days*day
+	return appendClock(appendDate(b, days), ms-days*day)
+}
+
+// timestamp is appendTimestamp keeping the date of the last day it wrote:
+// most timestamps of a line, and of the lines around it, share their day.
+func (g *generator) timestamp(b []byte, ms int64) []byte {
+	days := floorDiv(ms, day)
+	if days != g.lastDay {
+		g.lastDay = days
+		appendDate(g.lastDate[:0], days)
+	}
+	b = append(b, g.lastDate[:]...)
+	return appendClock(b, ms-days*day)
+}
+
+// appendDate appends days since the epoch as 2006-01-02T.
+func appendDate(b []byte, days int64) []byte {
 	y, m, d := civil(days)
-	t := [24]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':', 19: '.', 23: 'Z'}
+	t := [len("2006-01-02T")]byte{4: '-', 7: '-', 10: 'T'}
 	put2(t[0:], y/100)
 	put2(t[2:], y%100)
 	put2(t[5:], m)
 	put2(t[8:], d)
-	put2(t[11:], rem/3_600_000)
-	put2(t[14:], rem/60_000%60)
-	put2(t[17:], rem/1000%60)
-	t[20] = byte('0' + rem/100%10)
-	put2(t[21:], rem%100)
+	return append(b, t[:]...)
+}
+
+// appendClock appends ms since midnight as 15:04:05.000Z.
+func appendClock(b []byte, ms int64) []byte {
+	t := [len("15:04:05.000Z")]byte{2: ':', 5: ':', 8: '.', 12: 'Z'}
+	put2(t[0:], ms/3_600_000)
+	put2(t[3:], ms/60_000%60)
+	put2(t[6:], ms/1000%60)
+	t[9] = byte('0' + ms/100%10)
+	put2(t[10:], ms%100)
 	return append(b, t[:]...)
 }
 

@@ -61,8 +61,13 @@ func (g *generator) planAgent(a *actor) {
 	a.add(stepSDKMessage, 5+g.rng.IntN(36))
 }
 
-// planMember picks one month's behaviour of a named user.
+// planMember picks one month's behaviour of a named user. Whatever it
+// does, one month in twenty the backend also updates its User record (a
+// profile sync), sometimes while it is online.
 func (g *generator) planMember(a *actor) {
+	if g.rng.IntN(20) == 0 {
+		a.add(stepUserUpdated, 1)
+	}
 	switch r := g.rng.IntN(100); {
 	case r < 55: // chats from the app
 		a.add(stepConnect, 1+g.rng.IntN(5))
@@ -163,7 +168,7 @@ func (g *generator) planAddresses() {
 		a := actor{user: -1, addr: int32(i), conv: ad.conv}
 		if !c.open {
 			if c.created != 0 { // closed: the next message opens a new conversation
-				c.key, c.nextIndex, c.named = g.newSID(nsConversation), 0, false
+				c.key, c.nextIndex = g.newSID(nsConversation), 0
 			}
 			a.first |= bit(stepConversationAdded)
 		}

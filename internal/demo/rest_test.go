@@ -45,7 +45,7 @@ func TestRESTAccountAgreesWithTheEvents(t *testing.T) {
 	live := report()
 
 	const accountSID, token = "AC00000000000000000000000000000de0", "demotoken"
-	account, err := RESTAccount(ctx, s.DB, accountSID)
+	account, err := RESTAccount(ctx, s.DB, accountSID, cfg.EventStreamsService())
 	if err != nil {
 		t.Fatal(err)
 	}
