@@ -74,16 +74,11 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 		a.Close()
 		return nil, err
 	}
-	var unknownService bool
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) > 0 FROM ledger_subject_months WHERE service_sid = ''`).Scan(&unknownService); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("prepare ledger: %w", err)
-	}
 	stmts := []string{
 		// The billable ledger; "quality" rows record unbillable authors.
 		`CREATE OR REPLACE TEMP VIEW ledger AS
 		 SELECT * FROM activity_ledger WHERE family <> 'quality' AND ` + a.billedFilter(),
-		a.subjectMonthsSQL(unknownService),
+		a.subjectMonthsSQL(),
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -177,29 +172,26 @@ func (a *Analyzer) About() About {
 }
 
 // subjectMonthsSQL defines subject_months, the billed subjects of every
-// month under the settings, one row per month, service and subject: the
-// stored proven ones, or those merged with the inferred and unknown-author
-// ones the settings bill. A subject whose service is unknown (”) in a
-// month where it also has a known one counts there only, so it never
-// counts twice. Merged or folded, it is a table: every report query
-// reads it.
-func (a *Analyzer) subjectMonthsSQL(unknownService bool) string {
-	if a.settings.Evidence == EvidenceStrict && a.settings.UnknownAuthors == UnknownAuthorsIgnore && !unknownService {
+// month under the settings, one row per month, service and subject. A
+// subject whose service is unknown ('') in a month where it also has a
+// known one counts there only, so it never counts twice. With the default
+// settings it is the stored proven rows, whose build marked those
+// (shadowed). Otherwise the inferred and unknown-author rows the settings
+// bill are merged in, and the unknown service folded here: a table then,
+// as every report query reads it.
+func (a *Analyzer) subjectMonthsSQL() string {
+	if a.settings.Evidence == EvidenceStrict && a.settings.UnknownAuthors == UnknownAuthorsIgnore {
 		return `CREATE OR REPLACE TEMP VIEW subject_months AS
-		 SELECT * EXCLUDE (inferred, unknown_author) FROM ledger_subject_months
-		 WHERE NOT inferred AND NOT unknown_author`
+		 SELECT * EXCLUDE (inferred, unknown_author, shadowed) FROM ledger_subject_months
+		 WHERE NOT inferred AND NOT unknown_author AND NOT shadowed`
 	}
-	q := `CREATE OR REPLACE TEMP TABLE subject_months AS
+	return `CREATE OR REPLACE TEMP TABLE subject_months AS
 	 SELECT month, service_sid, subject_kind, subject, sum(activities) AS activities,
 	        min(first) AS first, max(last_at) AS last_at, bit_or(rule_bits) AS rule_bits
 	 FROM ledger_subject_months
 	 WHERE ` + a.billedFilter() + `
-	 GROUP BY month, service_sid, subject_kind, subject`
-	if unknownService {
-		q += `
+	 GROUP BY month, service_sid, subject_kind, subject
 	 QUALIFY service_sid <> '' OR NOT bool_or(service_sid <> '') OVER (PARTITION BY month, subject_kind, subject)`
-	}
-	return q
 }
 
 // rangeArgs are the parameters of the queries over subject_months: the

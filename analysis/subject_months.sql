@@ -21,7 +21,19 @@ SELECT month, service_sid, subject_kind, subject, inferred, unknown_author,
             'source': source, 'origin': origin, 'inferred': inferred, 'unknown_author': unknown_author,
             'timed_by': timed_by}) AS first,
        max(occurred_at) AS last_at,
-       bit_or(rule_bit(rule)) AS rule_bits
+       bit_or(rule_bit(rule)) AS rule_bits,
+       false AS shadowed
 FROM activity_ledger
 WHERE family <> 'quality'
-GROUP BY month, service_sid, subject_kind, subject, inferred, unknown_author
+GROUP BY month, service_sid, subject_kind, subject, inferred, unknown_author;
+
+-- shadowed: with the default settings (proven activity, unknown authors
+-- ignored) a subject of the unknown service that also has a known service
+-- in the month counts there only. Marked here, once per build, so that a
+-- report need not look across services; other settings fold at read time
+-- (Analyzer.subjectMonthsSQL).
+UPDATE ledger_subject_months u SET shadowed = true
+WHERE service_sid = '' AND NOT inferred AND NOT unknown_author
+  AND EXISTS (SELECT 1 FROM ledger_subject_months k
+              WHERE k.month = u.month AND k.subject_kind = u.subject_kind AND k.subject = u.subject
+                AND k.service_sid <> '' AND NOT k.inferred AND NOT k.unknown_author)

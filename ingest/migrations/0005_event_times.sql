@@ -57,7 +57,10 @@ CREATE TABLE ledger_subject_months (
                           source VARCHAR, origin VARCHAR, inferred BOOLEAN, unknown_author BOOLEAN,
                           timed_by VARCHAR) NOT NULL,
     last_at        TIMESTAMP NOT NULL,
-    rule_bits      UINTEGER NOT NULL   -- a bit per rule qualified by, in analysis.Rules order
+    rule_bits      UINTEGER NOT NULL,  -- a bit per rule qualified by, in analysis.Rules order
+    -- a proven row of the unknown service ('') whose subject has proven
+    -- activity in a known service that month: it counts there only
+    shadowed       BOOLEAN NOT NULL
 );
 
 DELETE FROM ledger_state;
