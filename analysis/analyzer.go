@@ -173,7 +173,7 @@ func (a *Analyzer) About() About {
 
 // subjectMonthsSQL defines subject_months, the billed subjects of every
 // month under the settings, one row per month, service and subject. A
-// subject whose service is unknown ('') in a month where it also has a
+// subject whose service is unknown (an empty SID) in a month where it has a
 // known one counts there only, so it never counts twice. With the default
 // settings it is the stored proven rows, whose build marked those
 // (shadowed). Otherwise the inferred and unknown-author rows the settings

@@ -284,7 +284,7 @@ func TestUnknownAuthorsIsAStatedSetting(t *testing.T) {
 		ev("EventType", "onMessageAdded", "Source", "API", "Author", "system", "MessageSid", "IM3", "DateCreated", "2026-10-03T00:00:00Z"),
 	)
 	for _, tt := range []struct {
-		setting                     analysis.UnknownAuthors
+		setting                      analysis.UnknownAuthors
 		users, identities, addresses int
 	}{
 		{analysis.UnknownAuthorsIgnore, 0, 0, 0},
