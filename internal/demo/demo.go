@@ -18,6 +18,12 @@
 // unchanged) or the backend updated it (DateUpdated moved, IsOnline mostly
 // false), and events on the last and first second of a month.
 //
+// Every webhook line ends with the envelope `mauledger serve` adds to what
+// it receives: _received_at, a few hundred ms after the event (a retry's
+// later), and _idempotency_token, one per event and repeated by its retry.
+// Two webhooks of distinct events can carry the same payload (a user coming
+// online twice); only the token tells them apart.
+//
 // The output depends only on the Config: the same Config gives the same bytes.
 // Memory is bounded by one month's population, however many months are
 // generated.

@@ -291,8 +291,9 @@ func (g *generator) close(at int64) {
 	}
 }
 
-// The webhook envelope: every webhook line ends with webhookEnd, the
-// RetryCount digit and the _received_at value at fixed offsets from the end.
+// The webhook envelope. Every webhook line ends the same way, RetryCount
+// then the envelope, so a retry's RetryCount digit and _received_at value
+// sit at fixed offsets from the end of the line.
 const (
 	receivedKey   = `,"_received_at":"`
 	tokenKey      = `","_idempotency_token":"`
