@@ -60,10 +60,13 @@ func defineRuleMacros(ctx context.Context, conn *sql.Conn) error {
 
 // fingerprintSQL tells whether the evidence changed. Events and token logs
 // are only ever added to; REST snapshot rows are replaced in place, with a
-// new fetched_at.
+// new fetched_at. Services and conversations are evidence too: they tell
+// the service of Event Streams events.
 const fingerprintSQL = `SELECT concat_ws('/', ?,
     (SELECT count(*) FROM events),
     (SELECT count(*) FROM token_issues),
+    (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_services),
+    (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_conversations),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_users),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_participants),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_messages))`

@@ -140,3 +140,20 @@ func TestEveryRuleOfTheLedgerIsInRules(t *testing.T) {
 		}
 	}
 }
+
+// A snapshot that brings only a conversation still changes the ledger: it
+// tells the service of the Event Streams events in that conversation.
+func TestStoredLedgerFollowsASnapshotOfConversationsOnly(t *testing.T) {
+	s := openStore(t, ce("message.added", "EV1", "2026-10-10T00:00:00Z", map[string]any{"ConversationSid": "CH1",
+		"MessageSid": "IM1", "Author": "alice", "ParticipantSid": "MB1", "Index": 0, "MessageBody": "x", "DateCreated": "2026-10-10T00:00:00Z"}))
+	if got := services(monthReport(t, analyzer(t, s, analysis.DefaultSettings()), oct2026)); !slices.Equal(got, []string{"unknown=1"}) {
+		t.Fatalf("before the snapshot: %v", got)
+	}
+	pullSnapshot(t, s, &twiliofake.Account{SID: "AC1", Services: []*twiliofake.Service{
+		{SID: "IS1", Conversations: []*twiliofake.Conversation{{SID: "CH1", State: twiliofake.Active, DateCreated: at("2025-01-01T00:00:00Z")}}},
+		{SID: "IS2"},
+	}})
+	if got := services(monthReport(t, analyzer(t, s, analysis.DefaultSettings()), oct2026)); !slices.Equal(got, []string{"IS1=1"}) {
+		t.Errorf("after the snapshot: %v, want alice in IS1", got)
+	}
+}
