@@ -143,11 +143,11 @@ func coverageReasons(c *Coverage, m Month, now time.Time, snapshotAfter bool, un
 	case c.GapCount == 1:
 		g := c.Gaps[0]
 		reasons = append(reasons, fmt.Sprintf("live capture has 1 gap longer than %s: %s from %s",
-			limit, hoursMinutes(g.To.Sub(g.From)), coverageTime(g.From)))
+			limit, g.Length(), coverageTime(g.From)))
 	case c.GapCount > 1:
 		g := c.Gaps[0]
 		reasons = append(reasons, fmt.Sprintf("live capture has %d gaps longer than %s, the longest %s from %s",
-			c.GapCount, limit, hoursMinutes(g.To.Sub(g.From)), coverageTime(g.From)))
+			c.GapCount, limit, g.Length(), coverageTime(g.From)))
 	}
 	switch {
 	case snapshotAfter:
@@ -166,9 +166,9 @@ func newGap(from, to time.Time) Gap {
 	return Gap{From: from.UTC(), To: to.UTC(), Hours: math.Round(to.Sub(from).Hours()*100) / 100}
 }
 
-// hoursMinutes writes a duration as "9 h 12 m", rounded to the minute.
-func hoursMinutes(d time.Duration) string {
-	d = d.Round(time.Minute)
+// Length writes how long the gap is as "9 h 12 m", rounded to the minute.
+func (g Gap) Length() string {
+	d := g.To.Sub(g.From).Round(time.Minute)
 	return fmt.Sprintf("%d h %d m", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 

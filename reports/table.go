@@ -173,7 +173,7 @@ func writeCoverageTable(p *printer, complete bool, c analysis.Coverage) {
 	p.line(longer + group(c.GapCount) + ", longest first")
 	g := newTextTable("    ", false, true)
 	for _, gap := range c.Gaps[:min(len(c.Gaps), maxListed)] {
-		g.add(coverageTime(&gap.From)+" – "+coverageTime(&gap.To), hoursMinutes(gap.To.Sub(gap.From)))
+		g.add(coverageTime(&gap.From)+" – "+coverageTime(&gap.To), gap.Length())
 	}
 	g.write(p)
 	if n := c.GapCount - min(len(c.Gaps), maxListed); n > 0 {
@@ -188,12 +188,6 @@ func coverageTime(t *time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04")
-}
-
-// hoursMinutes writes a duration as "9 h 12 m", rounded to the minute.
-func hoursMinutes(d time.Duration) string {
-	d = d.Round(time.Minute)
-	return fmt.Sprintf("%d h %d m", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
 func writeDataQualityTable(p *printer, dq analysis.DataQuality) {
