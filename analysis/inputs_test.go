@@ -29,9 +29,17 @@ func monthReport(t *testing.T, a *analysis.Analyzer, m analysis.Month) analysis.
 	return rep.Months[0]
 }
 
-// explained lists "rule source origin timed_by evidence" of subject's
-// activities in month m, in every service.
+// explained lists "service rule source origin timed_by evidence" of
+// subject's activities in month m, in every service, oldest first.
 func explained(t *testing.T, a *analysis.Analyzer, subject string, m analysis.Month) []string {
+	t.Helper()
+	return explainedAs(t, a, subject, m, func(act analysis.Activity) string {
+		return fmt.Sprintf("%s %s %s %s %s %s", act.ServiceSID, act.Rule, act.Source, act.Origin, act.TimedBy, act.Evidence)
+	})
+}
+
+// explainedAs lists subject's activities in month m, each as line says.
+func explainedAs(t *testing.T, a *analysis.Analyzer, subject string, m analysis.Month, line func(analysis.Activity) string) []string {
 	t.Helper()
 	e, err := a.Explain(context.Background(), subject, m, "")
 	if err != nil {
@@ -40,7 +48,7 @@ func explained(t *testing.T, a *analysis.Analyzer, subject string, m analysis.Mo
 	var got []string
 	for _, svc := range e.Services {
 		for _, act := range svc.Activities {
-			got = append(got, fmt.Sprintf("%s %s %s %s %s %s", act.ServiceSID, act.Rule, act.Source, act.Origin, act.TimedBy, act.Evidence))
+			got = append(got, line(act))
 		}
 	}
 	return got

@@ -35,19 +35,13 @@ func pullSnapshot(t *testing.T, s *ingest.Store, account *twiliofake.Account) {
 	}
 }
 
-// activities lists "rule source evidence" of subject's activities in month.
+// activities lists "rule source evidence" of subject's activities in month,
+// sorted.
 func activities(t *testing.T, a *analysis.Analyzer, subject string, m analysis.Month) []string {
 	t.Helper()
-	e, err := a.Explain(context.Background(), subject, m, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, svc := range e.Services {
-		for _, act := range svc.Activities {
-			got = append(got, fmt.Sprintf("%s %s %s", act.Rule, act.Source, act.Evidence))
-		}
-	}
+	got := explainedAs(t, a, subject, m, func(act analysis.Activity) string {
+		return fmt.Sprintf("%s %s %s", act.Rule, act.Source, act.Evidence)
+	})
 	slices.Sort(got)
 	return got
 }
