@@ -40,6 +40,11 @@ func newCoverage() *Coverage {
 // complete is the one rule that makes a month complete: no reason against it.
 func (c *Coverage) complete() bool { return len(c.Reasons) == 0 }
 
+// liveEvents counts the month's live events: webhooks and Event Streams.
+func (c *Coverage) liveEvents() int {
+	return c.source("webhook").Events + c.source("event_stream").Events
+}
+
 // source is c's entry for source s.
 func (c *Coverage) source(s string) *SourceCoverage {
 	i := slices.Index(CoverageSources, s)
@@ -137,7 +142,7 @@ func (a *Analyzer) coverage(ctx context.Context, r MonthRange, now time.Time) (m
 func coverageReasons(c *Coverage, m Month, now time.Time, snapshotAfter bool, unfinished *time.Time) []string {
 	reasons := []string{}
 	limit := fmt.Sprintf("%g h", MaxLiveGap.Hours())
-	switch live := c.source("webhook").Events + c.source("event_stream").Events; {
+	switch live := c.liveEvents(); {
 	case live == 0:
 		reasons = append(reasons, "no live events (webhooks or Event Streams)")
 	case c.GapCount == 1:

@@ -280,6 +280,14 @@ func TestServiceUnknownIsItsOwnLineAndNeverCountsASubjectTwice(t *testing.T) {
 		if m.ServiceUnknown != nil && !strings.Contains(m.ServiceUnknown.Fix, "ingest twilio") {
 			t.Errorf("the unknown service's fix %q does not name ingest twilio", m.ServiceUnknown.Fix)
 		}
+		r, err := analyzer(t, s, set).Reconcile(context.Background(), oct2026)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.ServiceScopeMAU != 2 || r.AccountScopeMAU != 2 {
+			t.Errorf("scope %s: reconcile counts %d per service, %d per account; want 2 and 2, as the report",
+				scope, r.ServiceScopeMAU, r.AccountScopeMAU)
+		}
 	}
 }
 

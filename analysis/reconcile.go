@@ -49,13 +49,15 @@ type UsageRecord struct {
 	PriceUnit string  `json:"price_unit"`
 }
 
-// reconcileSQL counts the month's billed subjects under both scopes, the
-// subjects billed only on inferred evidence, the unbillable message
-// authors, and the activities known from REST snapshots.
+// reconcileSQL counts the month's billed subjects under both scopes (from
+// subject_months, as the report does: a subject of the unknown service
+// that has a known one counts once), the subjects billed only on inferred
+// evidence, the unbillable message authors, and the activities known from
+// REST snapshots.
 const reconcileSQL = `
 SELECT
-    (SELECT count(DISTINCT (service_sid, subject_kind, subject)) FROM ledger_range),
-    (SELECT count(DISTINCT (subject_kind, subject)) FROM ledger_range),
+    (SELECT count(*) FROM subject_months WHERE month = $1),
+    (SELECT count(DISTINCT (subject_kind, subject)) FROM subject_months WHERE month = $1),
     (SELECT count(*) FROM (SELECT 1 FROM range_all WHERE family <> 'quality'
                            GROUP BY service_sid, subject_kind, subject HAVING bool_and(inferred))),
     (SELECT count(*) FROM range_all WHERE unknown_author),
@@ -70,7 +72,7 @@ func (a *Analyzer) Reconcile(ctx context.Context, m Month) (*Reconciliation, err
 	}
 	r := &Reconciliation{Schema: ReconcileSchema, Month: m.String(), Usage: []UsageRecord{}, Causes: []string{}, About: a.About()}
 	var inferredOnly, unknownAuthored, snapshotRows int
-	err := a.conn.QueryRowContext(ctx, reconcileSQL).
+	err := a.conn.QueryRowContext(ctx, reconcileSQL, m.String()).
 		Scan(&r.ServiceScopeMAU, &r.AccountScopeMAU, &inferredOnly, &unknownAuthored, &snapshotRows)
 	if err != nil {
 		return nil, fmt.Errorf("reconcile %s: %w", m, err)
@@ -152,13 +154,7 @@ func (r *Reconciliation) causes(set Settings, inferredOnly, unknownAuthored, sna
 // coverageCause is the cause an incomplete month gives: what its coverage
 // lacks, in the words of its Reasons, and why that lowers mauledger's count.
 func (r *Reconciliation) coverageCause(snapshotRows int) string {
-	live := 0
-	for _, s := range r.Coverage.Sources {
-		if s.Source == "webhook" || s.Source == "event_stream" {
-			live += s.Events
-		}
-	}
-	if live > 0 {
+	if r.Coverage.liveEvents() > 0 {
 		return fmt.Sprintf("incomplete coverage of %s: %s; activity there may be missing, so mauledger's figure "+
 			"is a lower bound", r.Month, strings.Join(r.Coverage.Reasons, "; "))
 	}
