@@ -105,3 +105,39 @@ func csvTime(t time.Time) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// BilledCSVHeader is the header of WriteBilledCSV: a billed subject and its
+// first qualifying activity of the month.
+var BilledCSVHeader = []string{
+	"month", "service_sid", "subject_kind", "subject", "activities",
+	"at", "rule", "source", "origin", "evidence", "inferred", "unknown_author", "timed_by",
+}
+
+// WriteBilledCSV writes every billed subject of the report's months, one
+// row each, with its first qualifying activity: the list a month close
+// keeps, and compares with the next version's to tell who was added or
+// removed. The report must have been made with ReportOptions.Billed.
+func WriteBilledCSV(w io.Writer, r *analysis.Report, redact func(string) string) error {
+	r = redactReport(r, redact)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(BilledCSVHeader); err != nil {
+		return err
+	}
+	for _, m := range r.Months {
+		for _, b := range m.Billed {
+			service := b.ServiceSID
+			if service == "" {
+				service = unknownServiceColumn
+			}
+			f := b.First
+			err := cw.Write([]string{m.Month, service, b.Kind, b.Subject, itoa(b.Activities),
+				csvTime(f.At), f.Rule, f.Source, f.Origin, f.Evidence,
+				strconv.FormatBool(f.Inferred), strconv.FormatBool(f.UnknownAuthor), f.TimedBy})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -15,6 +15,11 @@ const (
 	CodeInput   = 3 // a missing or unreadable input file, or rejected input lines
 	CodeStore   = 4 // the database is locked, unreadable or from a newer mauledger
 	CodeAuth    = 5 // Twilio credentials missing, rejected (401) or not allowed (403)
+
+	// The exit codes of a close that did its job but has news a scheduler
+	// should tell apart from a plain success.
+	CodePreliminary   = 6 // close wrote a new version of a month that is still preliminary
+	CodeRestatedFinal = 7 // close wrote a new version of a month that was already final
 )
 
 // Error carries the exit code a failure should end the program with.
@@ -52,6 +57,13 @@ func wrap(code int, err error) error {
 	return &Error{Code: code, Err: err}
 }
 
+// Status is an outcome that is not a failure but has its own exit code
+// (CodePreliminary, CodeRestatedFinal). The command has already said what
+// happened, so it carries no message of its own.
+type Status struct{ Code int }
+
+func (s *Status) Error() string { return fmt.Sprintf("exit status %d", s.Code) }
+
 // Code is the exit code for err: 0 for nil, the code of the first *Error
 // in its chain, else CodeFailure.
 func Code(err error) int {
@@ -61,6 +73,10 @@ func Code(err error) int {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	var s *Status
+	if errors.As(err, &s) {
+		return s.Code
 	}
 	return CodeFailure
 }
