@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/internal/demo"
 	"github.com/mauledger/mauledger/internal/fail"
+	"github.com/mauledger/mauledger/internal/monthclose"
 	"github.com/mauledger/mauledger/internal/twiliofake"
 	"github.com/mauledger/mauledger/reports"
 )
@@ -56,18 +58,31 @@ it afterwards with --db DIR/demo.duckdb.`,
 	return cmd
 }
 
+// demoRun is what the demo did, for its summary.
+type demoRun struct {
+	stats      demo.Stats
+	loaded     ingest.EventsResult
+	pulled     ingest.TwilioResult
+	pulledWhat string
+	report     *analysis.Report
+	written    []string
+	dbPath     string
+	configPath string
+	closed     monthclose.Result
+}
+
 func (o *demoOptions) run(ctx context.Context) error {
 	started := time.Now()
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fail.Input(fmt.Errorf("demo folder %s: %w", o.OutDir, unwrapPathError(err)))
 	}
 	cfg := demo.DefaultConfig()
+	d := &demoRun{dbPath: filepath.Join(o.OutDir, "demo.duckdb"), configPath: filepath.Join(o.OutDir, "mauledger.yaml")}
 	eventsPath := filepath.Join(o.OutDir, "events.ndjson")
-	var stats demo.Stats
 	err := writeFileAtomic(eventsPath, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(ctxWriter{ctx, w}, 1<<20)
 		var err error
-		if stats, err = demo.Generate(bw, cfg); err != nil {
+		if d.stats, err = demo.Generate(bw, cfg); err != nil {
 			return err
 		}
 		return bw.Flush()
@@ -75,14 +90,26 @@ func (o *demoOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	first := analysis.MonthOf(cfg.Start)
+	last := analysis.MonthOf(cfg.Start.AddDate(0, cfg.Months-1, 0))
+	if err := o.loadAndReport(ctx, cfg, eventsPath, analysis.MonthRange{From: first, To: last}, d); err != nil {
+		return err
+	}
+	if err := o.closeLastMonth(ctx, last, d); err != nil {
+		return err
+	}
+	return o.summarise(d, time.Since(started))
+}
 
-	dbPath := filepath.Join(o.OutDir, "demo.duckdb")
-	for _, stale := range []string{dbPath, dbPath + ".wal"} {
+// loadAndReport makes the demo database anew from the events file and the
+// fake REST API, and writes the report of every month beside it.
+func (o *demoOptions) loadAndReport(ctx context.Context, cfg demo.Config, eventsPath string, months analysis.MonthRange, d *demoRun) error {
+	for _, stale := range []string{d.dbPath, d.dbPath + ".wal"} {
 		if err := os.Remove(stale); err != nil && !os.IsNotExist(err) {
 			return fail.Store(fmt.Errorf("remove the previous demo database: %w", err))
 		}
 	}
-	store, err := storeError(ingest.Open(ctx, dbPath))
+	store, err := storeError(ingest.Open(ctx, d.dbPath))
 	if err != nil {
 		return err
 	}
@@ -92,20 +119,14 @@ func (o *demoOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
-	loaded, err := store.LoadEvents(ctx, eventsPath, f)
-	if err != nil {
+	if d.loaded, err = store.LoadEvents(ctx, eventsPath, f); err != nil {
 		return err
 	}
-	if len(loaded.Rejected) > 0 { // the generator and the loader disagree: a bug
-		r := loaded.Rejected[0]
-		return fmt.Errorf("demo events rejected (%d), first at %s:%d: %s", len(loaded.Rejected), eventsPath, r.Line, r.Reason)
+	if len(d.loaded.Rejected) > 0 { // the generator and the loader disagree: a bug
+		r := d.loaded.Rejected[0]
+		return fmt.Errorf("demo events rejected (%d), first at %s:%d: %s", len(d.loaded.Rejected), eventsPath, r.Line, r.Reason)
 	}
-
-	first := analysis.MonthOf(cfg.Start)
-	last := analysis.MonthOf(cfg.Start.AddDate(0, cfg.Months-1, 0))
-	months := analysis.MonthRange{From: first, To: last}
-	pulled, pulledWhat, err := o.pullREST(ctx, store, cfg, months)
-	if err != nil {
+	if d.pulled, d.pulledWhat, err = o.pullREST(ctx, store, cfg, months); err != nil {
 		return err
 	}
 	a, err := analysis.New(ctx, store.DB, analysis.DefaultSettings())
@@ -113,22 +134,61 @@ func (o *demoOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer a.Close()
-	rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true})
-	if err != nil {
+	if d.report, err = a.Report(ctx, months, analysis.ReportOptions{Billed: true}); err != nil {
 		return err
 	}
-	var written []string
 	for _, format := range []reports.Format{reports.XLSX, reports.JSON, reports.CSV} {
 		path := filepath.Join(o.OutDir, "report."+string(format))
 		err := writeFileAtomic(path, func(w io.Writer) error {
-			return reports.WriteReport(w, rep, reports.Options{Format: format})
+			return reports.WriteReport(w, d.report, reports.Options{Format: format})
 		})
 		if err != nil {
 			return err
 		}
-		written = append(written, path)
+		d.written = append(d.written, path)
 	}
-	return o.summarise(stats, loaded, pulled, pulledWhat, rep, written, dbPath, time.Since(started))
+	return nil
+}
+
+// demoConfig is the config the demo leaves beside its database, so that
+// `mauledger close --config DIR/mauledger.yaml` repeats its close.
+const demoConfig = `# The demo's close: mauledger close --config %[1]s
+# Its sources are already in the database; load a late file with
+#   mauledger ingest events --db %[2]s FILE
+# and close again to see a restatement. "mauledger config example" lists
+# every key. The month is pinned to the demo's last; a schedule leaves it
+# out, to close the last full month.
+month: %[3]s
+database: demo.duckdb
+output:
+  dir: closed
+  formats: [xlsx, json, csv, identities-csv, identities-json]
+`
+
+// closeLastMonth writes the demo's config and closes its last month with
+// it, as "mauledger close --config" does.
+func (o *demoOptions) closeLastMonth(ctx context.Context, month analysis.Month, d *demoRun) error {
+	err := writeFileAtomic(d.configPath, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, demoConfig, d.configPath, d.dbPath, month)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(d.configPath)
+	if err != nil {
+		return err
+	}
+	c := &closeOptions{io: o.io, global: o.global}
+	job, err := c.job(cfg)
+	if err != nil {
+		return err
+	}
+	if !o.global.Verbose { // the summary says what the close did
+		job.Log = slog.New(slog.DiscardHandler)
+	}
+	d.closed, err = monthclose.Run(ctx, job)
+	return err
 }
 
 // The demo's fake Twilio account and its credentials: the fake accepts
@@ -188,14 +248,14 @@ func (o *demoOptions) pullREST(ctx context.Context, store *ingest.Store, cfg dem
 		Services:    services,
 		BaseURL:     fake.URL,
 		Concurrency: 8,
-		Log:         newLogger(o.io.Err, o.global.Verbose),
+		Log:         o.global.logger(o.io.Err),
 	}).Run(ctx)
 	return res, what, err
 }
 
-func (o *demoOptions) summarise(stats demo.Stats, loaded ingest.EventsResult, pulled ingest.TwilioResult, pulledWhat string, rep *analysis.Report,
-	written []string, dbPath string, took time.Duration) error {
+func (o *demoOptions) summarise(d *demoRun, took time.Duration) error {
 	out := o.io.Out
+	stats, loaded, pulled, pulledWhat, rep := d.stats, d.loaded, d.pulled, d.pulledWhat, d.report
 	fmt.Fprintf(out, "Demo account: %d events generated (%d webhooks, %d CloudEvents, %d retries); %d loaded, %d duplicates collapsed.\n",
 		stats.Lines, stats.Webhooks, stats.CloudEvents, stats.Retries, loaded.Loaded, loaded.Duplicates)
 	fmt.Fprintf(out, "REST API of %s (a local fake of Twilio, pulled by ingest twilio): %d users, %d conversations, %d participants, %d messages in %d requests.\n\n",
@@ -207,14 +267,16 @@ func (o *demoOptions) summarise(stats demo.Stats, loaded ingest.EventsResult, pu
 			m.ByFamily["sdk"], m.ByFamily["rest"], m.ByFamily["channel"], m.Cost.Total, m.Cost.Currency)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "\nReports: %s\nDatabase: %s\n", strings.Join(written, ", "), dbPath)
+	fmt.Fprintf(out, "\nReports: %s\nDatabase: %s\n", strings.Join(d.written, ", "), d.dbPath)
+	fmt.Fprintf(out, "Month close: %s\n", monthclose.Summary(d.closed))
 	if len(rep.Months) > 0 && len(rep.Months[0].Billed) > 0 {
 		b := rep.Months[0].Billed[0]
-		fmt.Fprintf(out, "Try: mauledger explain %q --month %s --db %s\n", b.Subject, rep.Months[0].Month, dbPath)
+		fmt.Fprintf(out, "Try: mauledger explain %q --month %s --db %s\n", b.Subject, rep.Months[0].Month, d.dbPath)
 	}
 	if n := len(rep.Months); n > 0 {
-		fmt.Fprintf(out, "     mauledger identities --month %s --db %s\n", rep.Months[n-1].Month, dbPath)
+		fmt.Fprintf(out, "     mauledger identities --month %s --db %s\n", rep.Months[n-1].Month, d.dbPath)
 	}
+	fmt.Fprintf(out, "     mauledger close --config %s\n", d.configPath)
 	fmt.Fprintf(out, "Done in %s.\n", took.Round(100*time.Millisecond))
 	return nil
 }

@@ -80,7 +80,7 @@ acknowledged, is skipped with a warning.`,
 }
 
 func (o *ingestEventsOptions) run(ctx context.Context) error {
-	log := newLogger(o.io.Err, o.global.Verbose)
+	log := o.global.logger(o.io.Err)
 	if err := checkInputs(o.Files); err != nil {
 		return err
 	}

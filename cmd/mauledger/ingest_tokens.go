@@ -65,7 +65,7 @@ func (o *ingestTokensOptions) run(ctx context.Context) error {
 		printRejections(o.io.Err, res.Name, res.Rejected)
 		rejected += len(res.Rejected)
 	}
-	if err := refreshLedger(ctx, store, newLogger(o.io.Err, o.global.Verbose)); err != nil {
+	if err := refreshLedger(ctx, store, o.global.logger(o.io.Err)); err != nil {
 		return err
 	}
 	if rejected > 0 {

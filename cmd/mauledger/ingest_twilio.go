@@ -75,7 +75,7 @@ func (o *ingestTwilioOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
-	pullLog := newLogger(o.io.Err, o.global.Verbose)
+	pullLog := o.global.logger(o.io.Err)
 	pull := ingest.NewTwilioPull(store, ingest.TwilioOptions{
 		Credentials: creds,
 		Services:    o.Services,

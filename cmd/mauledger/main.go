@@ -36,6 +36,10 @@ func run(ctx context.Context, args []string, io *streams) int {
 	if err == nil {
 		return 0
 	}
+	var status *fail.Status
+	if errors.As(err, &status) {
+		return status.Code
+	}
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(io.Err, "mauledger: interrupted")
 		return 130
@@ -90,10 +94,21 @@ func isTerminal(f *os.File) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
-	level := slog.LevelInfo
+// newLogger logs to w at info level, or debug with verbose, as text
+// (key=value) or as JSON (one object per line), with the same fields.
+func newLogger(w io.Writer, format string, verbose bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
 	if verbose {
-		level = slog.LevelDebug
+		opts.Level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	if format == logJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
+
+// The values of --log-format.
+const (
+	logText = "text"
+	logJSON = "json"
+)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -16,8 +17,9 @@ import (
 
 // globalOptions are the flags every command has.
 type globalOptions struct {
-	DB      string
-	Verbose bool
+	DB        string
+	Verbose   bool
+	LogFormat string
 }
 
 func newRootCmd(io *streams) *cobra.Command {
@@ -33,12 +35,19 @@ every month who is billed, why, and what it costs.`,
   mauledger ingest twilio
   mauledger report --month 2026-10
   mauledger explain alice@example.com --month 2026-10
-  mauledger identities --month 2026-10`,
+  mauledger identities --month 2026-10
+  mauledger close --config mauledger.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return fail.Usagef("unknown command %q for mauledger (see mauledger --help)", args[0])
+			}
+			return nil
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if g.LogFormat != logText && g.LogFormat != logJSON {
+				return fail.Usagef("--log-format %q: want text or json", g.LogFormat)
 			}
 			return nil
 		},
@@ -50,6 +59,7 @@ every month who is billed, why, and what it costs.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fail.Usage(err) })
 	root.PersistentFlags().StringVar(&g.DB, "db", "", "database file (default $MAULEDGER_DB, else ./"+ingest.DefaultPath+")")
 	root.PersistentFlags().BoolVarP(&g.Verbose, "verbose", "v", false, "log debug detail to stderr")
+	root.PersistentFlags().StringVar(&g.LogFormat, "log-format", logText, "logs on stderr as text (key=value) or json (one object per line)")
 	root.AddCommand(
 		newVersionCmd(io),
 		newIngestCmd(io, g),
@@ -59,6 +69,8 @@ every month who is billed, why, and what it costs.`,
 		newReconcileCmd(io, g),
 		newDemoCmd(io, g),
 		newServeCmd(io, g),
+		newCloseCmd(io, g),
+		newConfigCmd(io),
 	)
 	return root
 }
@@ -72,6 +84,12 @@ func (g *globalOptions) dbPath() string {
 		return env
 	}
 	return ingest.DefaultPath
+}
+
+// logger is where a command logs: w (stderr), in --log-format, at the
+// level -v says.
+func (g *globalOptions) logger(w io.Writer) *slog.Logger {
+	return newLogger(w, g.LogFormat, g.Verbose)
 }
 
 // openStore opens the database for writing, creating it if need be.

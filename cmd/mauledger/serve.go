@@ -91,7 +91,7 @@ func (o *serveOptions) run(ctx context.Context) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	log := newLogger(o.io.Err, o.global.Verbose)
+	log := o.global.logger(o.io.Err)
 	if o.SkipSignature {
 		log.Warn("!!! --insecure-skip-signature: requests are NOT checked to come from Twilio; anyone who can reach " +
 			o.Addr + " can add billing evidence. For local testing only. !!!")
