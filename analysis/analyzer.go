@@ -178,7 +178,9 @@ func (a *Analyzer) About() About {
 // settings it is the stored proven rows, whose build marked those
 // (shadowed). Otherwise the inferred and unknown-author rows the settings
 // bill are merged in, and the unknown service folded here: a table then,
-// as every report query reads it.
+// as every report query reads it. The merged conversations add up: token
+// issues have none, and an unknown author is no known identity of the
+// service, so its messages are in no conversation its other rows count.
 func (a *Analyzer) subjectMonthsSQL() string {
 	if a.settings.Evidence == EvidenceStrict && a.settings.UnknownAuthors == UnknownAuthorsIgnore {
 		return `CREATE OR REPLACE TEMP VIEW subject_months AS
@@ -187,7 +189,9 @@ func (a *Analyzer) subjectMonthsSQL() string {
 	}
 	return `CREATE OR REPLACE TEMP TABLE subject_months AS
 	 SELECT month, service_sid, subject_kind, subject, sum(activities) AS activities,
-	        min(first) AS first, max(last_at) AS last_at, bit_or(rule_bits) AS rule_bits
+	        min(first) AS first, max(last_at) AS last_at, bit_or(rule_bits) AS rule_bits,
+	        sum(conversations) AS conversations, max(at_once) AS at_once,
+	        arg_max(at_once_from, at_once) AS at_once_from, arg_max(at_once_to, at_once) AS at_once_to
 	 FROM ledger_subject_months
 	 WHERE ` + a.billedFilter() + `
 	 GROUP BY month, service_sid, subject_kind, subject

@@ -17,6 +17,8 @@ var (
 	hygieneHistorySQL string
 	//go:embed hygiene_subjects.sql
 	hygieneSubjectsSQL string
+	//go:embed hygiene_shared.sql
+	hygieneSharedSQL string
 )
 
 // DefaultOneShotWindow is the span all of a one-shot identity's activity
@@ -32,6 +34,8 @@ type HygieneOptions struct {
 	// ListSubjects lists every billed identity with its verdicts; the
 	// findings alone (a table) do not need the list.
 	ListSubjects bool
+	// LintOnly lists only the identities with lint findings.
+	LintOnly bool
 }
 
 // DefaultHygieneOptions are a 24-hour one-shot window over all services,
@@ -48,13 +52,10 @@ const maxShapes = 10
 const maxDuplicateGroups = 100
 
 // Identities computes the identity hygiene findings for every month of r,
-// with every billed identity's shape and verdicts if o.ListSubjects.
+// with every billed identity's shape, verdicts and lint if o.ListSubjects
+// (only those with lint findings if o.LintOnly).
 func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOptions) (*Identities, error) {
 	if err := a.selectRange(ctx, r); err != nil {
-		return nil, err
-	}
-	summaries, err := a.hygiene(ctx, r, o)
-	if err != nil {
 		return nil, err
 	}
 	ids := &Identities{
@@ -64,46 +65,38 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 		To:            r.To.String(),
 		ServiceSID:    o.ServiceSID,
 		OneShotWindow: o.OneShotWindow.String(),
+		LintOnly:      o.LintOnly,
 		About:         a.About(),
 	}
 	months := map[string]*IdentityMonth{}
-	for i, m := range r.Months() {
-		ids.Months = append(ids.Months, IdentityMonth{Month: m.String(), Summary: summaries[i], Subjects: []IdentitySubject{}})
+	for _, m := range r.Months() {
+		ids.Months = append(ids.Months, IdentityMonth{Month: m.String(), Subjects: []IdentitySubject{}})
 	}
 	for i := range ids.Months {
 		months[ids.Months[i].Month] = &ids.Months[i]
 	}
+	var list func(month string, s IdentitySubject)
 	if o.ListSubjects {
-		if err := a.listSubjects(ctx, months); err != nil {
-			return nil, err
+		list = func(month string, s IdentitySubject) {
+			if !o.LintOnly || len(s.Lint) > 0 {
+				months[month].Subjects = append(months[month].Subjects, s)
+			}
 		}
+	}
+	summaries, err := a.hygiene(ctx, r, o, list)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ids.Months {
+		ids.Months[i].Summary = summaries[i]
 	}
 	return ids, nil
 }
 
-// listSubjects adds every billed identity of hygiene_subjects to its month.
-func (a *Analyzer) listSubjects(ctx context.Context, months map[string]*IdentityMonth) error {
-	return a.eachRow(ctx, "list identities", `SELECT month, service_sid, subject, shape, random, reason,
-		       one_shot, duplicate_group, status,
-		       CASE WHEN connect_only THEN 'connect_only' WHEN rest_write_only THEN 'rest_write_only' ELSE '' END
-		FROM hygiene_subjects WHERE subject_kind = 'identity'
-		ORDER BY month, service_sid, subject`, func(rows *sql.Rows) error {
-		var (
-			month string
-			s     IdentitySubject
-		)
-		if err := rows.Scan(&month, &s.ServiceSID, &s.Identity, &s.Pattern, &s.Random, &s.Reason,
-			&s.OneShot, &s.DuplicateGroup, &s.Status, &s.Avoidable); err != nil {
-			return err
-		}
-		months[month].Subjects = append(months[month].Subjects, s)
-		return nil
-	})
-}
-
 // hygiene computes the findings of each month of r, in order, over the
-// range selectRange materialised.
-func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions) ([]Hygiene, error) {
+// range selectRange materialised; list, if not nil, is given every billed
+// identity of the range with its verdicts and lint (see lintIdentities).
+func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions, list func(month string, s IdentitySubject)) ([]Hygiene, error) {
 	if err := a.buildHygiene(ctx, r, o); err != nil {
 		return nil, err
 	}
@@ -114,6 +107,7 @@ func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions) 
 		out = append(out, Hygiene{
 			Shapes:     []ShapeFigures{},
 			Duplicates: Duplicates{Groups: []DuplicateGroup{}},
+			Lint:       []LintFigures{},
 			Avoidable:  Avoidable{Currency: a.settings.Prices.Currency},
 		})
 	}
@@ -124,11 +118,14 @@ func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions) 
 			return nil, err
 		}
 	}
+	if err := a.lintIdentities(ctx, index, out, list); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
 // buildHygiene fills the temporary tables the findings are read from:
-// hygiene_history, hygiene_shapes and hygiene_subjects.
+// hygiene_history, hygiene_shapes, hygiene_shared and hygiene_subjects.
 func (a *Analyzer) buildHygiene(ctx context.Context, r MonthRange, o HygieneOptions) error {
 	if _, err := a.conn.ExecContext(ctx, hygieneHistorySQL,
 		sql.Named("account", a.settings.Scope == ScopeAccount), sql.Named("service", o.ServiceSID)); err != nil {
@@ -136,6 +133,13 @@ func (a *Analyzer) buildHygiene(ctx context.Context, r MonthRange, o HygieneOpti
 	}
 	if err := a.classifySubjects(ctx, r); err != nil {
 		return err
+	}
+	if _, err := a.conn.ExecContext(ctx, hygieneSharedSQL,
+		sql.Named("from", r.From.String()), sql.Named("to", r.To.String()),
+		sql.Named("account", a.settings.Scope == ScopeAccount),
+		sql.Named("min_conversations", SharedMinConversations), sql.Named("factor", SharedPercentileFactor),
+		sql.Named("overlap_conversations", OverlapConversations)); err != nil {
+		return fmt.Errorf("shared identities: %w", err)
 	}
 	if _, err := a.conn.ExecContext(ctx, hygieneSubjectsSQL,
 		sql.Named("window_us", o.OneShotWindow.Microseconds()),
@@ -241,7 +245,7 @@ func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[st
 			return err
 		}
 		o := &out[index[month]]
-		h.Shapes, h.Duplicates, h.Avoidable.Currency = o.Shapes, o.Duplicates, o.Avoidable.Currency
+		h.Shapes, h.Duplicates, h.Lint, h.Avoidable.Currency = o.Shapes, o.Duplicates, o.Lint, o.Avoidable.Currency
 		*o = h
 		return nil
 	})

@@ -1,7 +1,8 @@
 -- Identity hygiene, step 2: the billed subjects of the report's months (of
 -- the service asked for) with their verdicts. hygiene_shapes holds the shape
 -- and duplicate key of each subject, hygiene_verdicts the verdict of each
--- shape (see classifySubjects and shape.go).
+-- shape (see classifySubjects and shape.go), hygiene_shared the identities
+-- whose month is unlike one person's (hygiene_shared.sql).
 --
 -- one_shot: an identity billed in exactly one month of the data, all of its
 --   activity within $window_us microseconds, never the author of a message.
@@ -9,6 +10,7 @@
 --   reactivated (billed before, not the month before).
 -- duplicate_group: the duplicate key, when other billed subjects of the
 --   month share it and at least one of them is an identity.
+-- shared: the identity is in hygiene_shared.
 CREATE OR REPLACE TEMP TABLE hygiene_subjects AS
 WITH month_subject AS (
     SELECT strftime(h.month_start, '%Y-%m') AS month,
@@ -19,10 +21,14 @@ WITH month_subject AS (
            CASE WHEN h.previous_month IS NULL THEN 'new'
                 WHEN h.previous_month = h.month_start - INTERVAL 1 MONTH THEN 'returning'
                 ELSE 'reactivated' END AS status,
-           h.connect_only, h.rest_write_only, h.added_silent
+           h.connect_only, h.rest_write_only, h.added_silent,
+           sh.subject IS NOT NULL AS shared
     FROM hygiene_history h
     JOIN hygiene_shapes s USING (subject)
     JOIN hygiene_verdicts v USING (shape)
+    LEFT JOIN hygiene_shared sh
+           ON h.subject_kind = 'identity' AND sh.month = strftime(h.month_start, '%Y-%m')
+          AND sh.key_service = h.key_service AND sh.subject = h.subject
     WHERE h.month_start BETWEEN $from AND $to AND h.in_service
 )
 SELECT * EXCLUDE (dup_key),

@@ -71,7 +71,7 @@ authored AS (
 activity AS (
     -- Each action yields the activities its rules find (most one, some
     -- two, many none).
-    SELECT occurred_at, timed_by, svc, source, origin, evidence,
+    SELECT occurred_at, timed_by, svc, source, origin, evidence, conversation_sid,
            unnest(list_filter([
                CASE WHEN origin = 'SDK' AND resource = 'message' AND action = 'added'
                          AND coalesce(client_identity, author) IS NOT NULL
@@ -146,5 +146,6 @@ SELECT occurred_at,
        evidence,
        source = 'token_log' AS inferred, -- likely, not proven, activity
        unknown AS unknown_author,
-       timed_by
+       timed_by,
+       conversation_sid
 FROM activity

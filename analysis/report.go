@@ -99,7 +99,7 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 			return nil, err
 		}
 	}
-	hygiene, err := a.hygiene(ctx, r, DefaultHygieneOptions())
+	hygiene, err := a.hygiene(ctx, r, DefaultHygieneOptions(), nil)
 	if err != nil {
 		return nil, err
 	}

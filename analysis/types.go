@@ -242,9 +242,12 @@ type Identities struct {
 	// ServiceSID is the service the findings are limited to; "" for all.
 	ServiceSID string `json:"service_sid"`
 	// OneShotWindow is the span all of a one-shot identity's activity fits in.
-	OneShotWindow string          `json:"one_shot_window"`
-	About         About           `json:"about"`
-	Months        []IdentityMonth `json:"months"`
+	OneShotWindow string `json:"one_shot_window"`
+	// LintOnly is true when the months list only the identities with lint
+	// findings (identities --lint-only); their summaries are whole.
+	LintOnly bool            `json:"lint_only"`
+	About    About           `json:"about"`
+	Months   []IdentityMonth `json:"months"`
 }
 
 // IdentityMonth is one month of the identities report.
@@ -271,6 +274,9 @@ type IdentitySubject struct {
 	// Avoidable is connect_only or rest_write_only when the identity is
 	// billable only through that activity, else "".
 	Avoidable string `json:"avoidable"`
+	// Lint is what identity lint found (see Lint and SharedFinding), in
+	// the order of LintCodes; empty when nothing.
+	Lint []LintFinding `json:"lint"`
 }
 
 // Hygiene is a month's identity hygiene findings, with what they cost.
@@ -286,8 +292,22 @@ type Hygiene struct {
 	Shapes     []ShapeFigures `json:"shapes"`
 	Churn      Churn          `json:"churn"`
 	Duplicates Duplicates     `json:"duplicates"`
-	Avoidable  Avoidable      `json:"avoidable"`
-	WhatIf     WhatIf         `json:"what_if"`
+	// Lint counts the billed identities with each lint finding.
+	Lint      []LintFigures `json:"lint"`
+	Avoidable Avoidable     `json:"avoidable"`
+	WhatIf    WhatIf        `json:"what_if"`
+}
+
+// LintFigures count the billed identities of a month with one lint finding
+// of one severity.
+type LintFigures struct {
+	Code       string `json:"code"`
+	Severity   string `json:"severity"`
+	Identities int    `json:"identities"`
+	// Example is one of them, the first in byte order.
+	Example string `json:"example"`
+	// Fix says what to do about the finding.
+	Fix string `json:"fix"`
 }
 
 // ShapeFigures are the billed identities of one shape in a month.

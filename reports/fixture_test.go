@@ -178,9 +178,21 @@ func testHygiene() analysis.Hygiene {
 			SilentAddresses: analysis.AvoidableFigure{Subjects: 40, Cost: 1.9},
 			Cost:            81.4,
 		},
+		Lint: []analysis.LintFigures{
+			lintFigures(analysis.Lint(alice)[0], 2000, alice),
+			lintFigures(bobShared, 1, bob),
+		},
 		WhatIf: analysis.WhatIf{OneShotRandom: 2000, ActiveUsers: 5240, Cost: 251.4,
 			ActiveUsersWithout: 3240, CostWithout: 152, Saving: 99.4},
 	}
+}
+
+// bobShared is bob's lint: an identity many people share.
+var bobShared = analysis.SharedFinding(analysis.SharedSignals{Conversations: 640, Percentile999: 41})
+
+// lintFigures counts the identities with finding f, one of them example.
+func lintFigures(f analysis.LintFinding, identities int, example string) analysis.LintFigures {
+	return analysis.LintFigures{Code: f.Code, Severity: f.Severity, Identities: identities, Example: example, Fix: f.Fix}
 }
 
 // testIdentities is September's identities result: the hygiene above and
@@ -196,11 +208,11 @@ func testIdentities() *analysis.Identities {
 			Summary: testHygiene(),
 			Subjects: []analysis.IdentitySubject{
 				{ServiceSID: service1, Identity: aliceAgain, Shape: analysis.Shape{Pattern: "{email}", Reason: "email address"},
-					OneShot: true, DuplicateGroup: &key, Status: "new", Avoidable: "connect_only"},
+					OneShot: true, DuplicateGroup: &key, Status: "new", Avoidable: "connect_only", Lint: analysis.Lint(aliceAgain)},
 				{ServiceSID: service1, Identity: bob, Shape: analysis.Shape{Pattern: "bob-{int}", Reason: "numeric id"},
-					Status: "returning", Avoidable: "rest_write_only"},
+					Status: "returning", Avoidable: "rest_write_only", Lint: []analysis.LintFinding{bobShared}},
 				{ServiceSID: service2, Identity: guest, Shape: analysis.Shape{Pattern: "guest-{uuid}", Random: true, Reason: "UUID"},
-					OneShot: true, Status: "new"},
+					OneShot: true, Status: "new", Lint: []analysis.LintFinding{}},
 			},
 		}},
 	}

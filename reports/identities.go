@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,8 +70,15 @@ func redactIdentities(ids *analysis.Identities, redact func(string) string) *ana
 }
 
 // redactHygiene returns a copy of h with its shapes' examples and literal
-// words, and its duplicate groups, redacted.
+// words, its duplicate groups and its lint examples redacted. Lint reasons
+// never quote an identity (analysis.Lint), so they stay.
 func redactHygiene(h analysis.Hygiene, redact func(string) string) analysis.Hygiene {
+	lint := make([]analysis.LintFigures, len(h.Lint))
+	for i, l := range h.Lint {
+		l.Example = redact(l.Example)
+		lint[i] = l
+	}
+	h.Lint = lint
 	shapes := make([]analysis.ShapeFigures, len(h.Shapes))
 	for i, s := range h.Shapes {
 		s.Pattern = analysis.MapShapeLiterals(s.Pattern, redact)
@@ -111,6 +119,7 @@ func normaliseIdentities(ids *analysis.Identities) *analysis.Identities {
 
 func normaliseHygiene(h analysis.Hygiene) analysis.Hygiene {
 	h.Shapes = nonNil(h.Shapes)
+	h.Lint = nonNil(h.Lint)
 	groups := make([]analysis.DuplicateGroup, len(h.Duplicates.Groups))
 	for i, g := range h.Duplicates.Groups {
 		g.Members = nonNil(g.Members)
@@ -144,6 +153,7 @@ func writeIdentitiesJSON(w io.Writer, ids *analysis.Identities) error {
 		bw.Write(before)
 		bw.WriteString(`"subjects": [`)
 		for i, s := range m.Subjects {
+			s.Lint = nonNil(s.Lint)
 			line, err := json.Marshal(s)
 			if err != nil {
 				return err
@@ -167,7 +177,20 @@ func writeIdentitiesJSON(w io.Writer, ids *analysis.Identities) error {
 
 var identitiesCSVHeader = []string{
 	"month", "service_sid", "identity", "shape", "random", "reason",
-	"one_shot", "duplicate_group", "status", "avoidable",
+	"one_shot", "duplicate_group", "status", "avoidable", "lint",
+}
+
+// lintCodes writes an identity's lint findings in one cell: their codes,
+// a note marked, e.g. "whitespace, generic" or "reserved-characters (note)".
+func lintCodes(findings []analysis.LintFinding) string {
+	codes := make([]string, len(findings))
+	for i, f := range findings {
+		codes[i] = f.Code
+		if f.Severity == analysis.SeverityNote {
+			codes[i] += " (note)"
+		}
+	}
+	return strings.Join(codes, ", ")
 }
 
 // writeIdentitiesCSV writes one row per billed identity per month: the flat
@@ -185,6 +208,7 @@ func writeIdentitiesCSV(w io.Writer, ids *analysis.Identities) error {
 			}
 			if err := cw.Write([]string{m.Month, s.ServiceSID, s.Identity, s.Pattern,
 				strconv.FormatBool(s.Random), s.Reason, strconv.FormatBool(s.OneShot), group, s.Status, s.Avoidable,
+				lintCodes(s.Lint),
 			}); err != nil {
 				return err
 			}
@@ -211,10 +235,19 @@ func writeIdentitiesTable(w io.Writer, ids *analysis.Identities) error {
 		p.line("")
 		p.line(m.Month)
 		p.line(strings.Repeat("=", len(m.Month)))
+		if ids.LintOnly {
+			writeLintTable(p, m.Summary.Lint)
+			writeLintedIdentities(p, m.Subjects)
+			continue
+		}
 		writeHygieneTable(p, m.Summary)
 	}
 	p.line("")
-	p.wrapped("", "", "Every billed identity with its shape and verdicts: --format csv or json.")
+	if ids.LintOnly {
+		p.wrapped("", "", "Every identity with lint findings, notes too: --lint-only --format csv or json.")
+	} else {
+		p.wrapped("", "", "Every billed identity with its shape, verdicts and lint: --format csv or json.")
+	}
 	p.line("")
 	writeAboutTable(p, ids.About)
 	if p.err != nil {
@@ -289,6 +322,73 @@ func writeHygieneTable(p *printer, h analysis.Hygiene) {
 	p.wrapped("", "  ", fmt.Sprintf("what-if, without the %s one-shot random identities: %s active users instead of %s, %s %s instead of %s (saving %s)",
 		group(w.OneShotRandom), group(w.ActiveUsersWithout), group(w.ActiveUsers),
 		money(w.CostWithout), av.Currency, money(w.Cost), money(w.Saving)))
+
+	p.line("")
+	writeLintTable(p, h.Lint)
+}
+
+// writeLintTable prints a month's lint findings: how many identities have
+// each, an example, and what to do.
+func writeLintTable(p *printer, lint []analysis.LintFigures) {
+	if len(lint) == 0 {
+		p.line("identity lint: no findings")
+		return
+	}
+	p.line("identity lint (billed identities with each finding):")
+	t := newTextTable("  ", false, false, true, false)
+	t.add("finding", "severity", "identities", "example")
+	for _, l := range lint {
+		t.add(l.Code, l.Severity, group(l.Identities), shownIdentity(l.Example))
+	}
+	t.write(p)
+	p.line("  what to do:")
+	for _, l := range lint {
+		p.wrapped("  - ", "    ", l.Code+" ("+l.Severity+"): "+l.Fix)
+	}
+}
+
+// writeLintedIdentities lists the identities of identities --lint-only with
+// a warning, by service, with their findings; those with notes only are
+// counted. An identity gets a line of its own, unwrapped: wrapping would
+// collapse the whitespace it may be faulted for.
+func writeLintedIdentities(p *printer, subjects []analysis.IdentitySubject) {
+	notesOnly := 0
+	var warned []analysis.IdentitySubject
+	for _, s := range subjects {
+		switch {
+		case slices.ContainsFunc(s.Lint, func(f analysis.LintFinding) bool { return f.Severity == analysis.SeverityWarning }):
+			warned = append(warned, s)
+		case len(s.Lint) > 0:
+			notesOnly++
+		}
+	}
+	p.line("")
+	p.linef("identities with lint warnings: %s", group(len(warned)))
+	for i, s := range warned {
+		if i == 0 || s.ServiceSID != warned[i-1].ServiceSID {
+			p.line("  in " + s.ServiceSID + ":")
+		}
+		p.line("  - " + shownIdentity(s.Identity))
+		for _, f := range s.Lint {
+			p.wrapped("      ", "        ", f.Code+" ("+f.Severity+"): "+f.Reason)
+		}
+	}
+	if notesOnly > 0 {
+		p.wrapped("", "  ", fmt.Sprintf("and %s %s with notes only", group(notesOnly), plural(notesOnly, "identity", "identities")))
+	}
+}
+
+// maxShownIdentity is how many characters of an identity a table shows.
+const maxShownIdentity = 48
+
+// shownIdentity writes an identity for a terminal: quoted, with invisible
+// and control characters escaped, so that whitespace and lookalikes show,
+// and cut short when long.
+func shownIdentity(identity string) string {
+	if r := []rune(identity); len(r) > maxShownIdentity {
+		return strconv.QuoteToGraphic(string(r[:maxShownIdentity])) + "... (" + group(len(r)) + " characters)"
+	}
+	return strconv.QuoteToGraphic(identity)
 }
 
 // percent writes a share such as 0.4791 as 47.9%, rounding half away from

@@ -47,6 +47,13 @@ func TestIdentitiesJSON(t *testing.T) {
 				WhatIf struct {
 					Saving float64 `json:"saving"`
 				} `json:"what_if"`
+				Lint []struct {
+					Code       string `json:"code"`
+					Severity   string `json:"severity"`
+					Identities int    `json:"identities"`
+					Example    string `json:"example"`
+					Fix        string `json:"fix"`
+				} `json:"lint"`
 			} `json:"summary"`
 			Subjects []map[string]any `json:"subjects"`
 		} `json:"months"`
@@ -63,9 +70,13 @@ func TestIdentitiesJSON(t *testing.T) {
 		m.Summary.WhatIf.Saving != 99.4 {
 		t.Errorf("summary %+v", m.Summary)
 	}
+	if l := m.Summary.Lint; len(l) != 2 || l[0].Code != "reserved-characters" || l[0].Severity != "note" || l[0].Identities != 2000 ||
+		l[0].Example != alice || l[1].Code != "shared" || l[1].Example != bob || l[1].Fix == "" {
+		t.Errorf("lint %+v", l)
+	}
 	// Every subject has the fields the schema promises; duplicate_group is null or a key.
 	for _, s := range m.Subjects {
-		for _, k := range []string{"service_sid", "identity", "shape", "random", "reason", "one_shot", "duplicate_group", "status", "avoidable"} {
+		for _, k := range []string{"service_sid", "identity", "shape", "random", "reason", "one_shot", "duplicate_group", "status", "avoidable", "lint"} {
 			if _, ok := s[k]; !ok {
 				t.Errorf("subject %v lacks %q", s["identity"], k)
 			}
@@ -74,12 +85,18 @@ func TestIdentitiesJSON(t *testing.T) {
 	if m.Subjects[0]["duplicate_group"] != alice || m.Subjects[1]["duplicate_group"] != nil {
 		t.Errorf("duplicate groups %v, %v", m.Subjects[0]["duplicate_group"], m.Subjects[1]["duplicate_group"])
 	}
+	// lint is a list, empty when there is nothing, of code, severity, reason, fix.
+	shared := m.Subjects[1]["lint"].([]any)[0].(map[string]any)
+	if len(m.Subjects[2]["lint"].([]any)) != 0 || shared["code"] != "shared" || shared["severity"] != "warning" ||
+		shared["reason"] != bobShared.Reason || shared["fix"] != bobShared.Fix {
+		t.Errorf("lint of bob %v, of guest %v", m.Subjects[1]["lint"], m.Subjects[2]["lint"])
+	}
 }
 
 func TestIdentitiesJSONOfAnEmptyMonthHasEmptyLists(t *testing.T) {
 	ids := &analysis.Identities{Months: []analysis.IdentityMonth{{Month: "2026-10"}}}
 	out := string(writeIdentities(t, ids, Options{Format: JSON}))
-	for _, want := range []string{`"subjects": []`, `"shapes": []`, `"groups": []`, `"schema": "mauledger.identities/v1"`} {
+	for _, want := range []string{`"subjects": []`, `"shapes": []`, `"groups": []`, `"lint": []`, `"schema": "mauledger.identities/v1"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %s in\n%s", want, out)
 		}
@@ -92,10 +109,10 @@ func TestIdentitiesCSVIsOneRowPerIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"month", "service_sid", "identity", "shape", "random", "reason", "one_shot", "duplicate_group", "status", "avoidable"},
-		{"2026-09", service1, aliceAgain, "{email}", "false", "email address", "true", alice, "new", "connect_only"},
-		{"2026-09", service1, bob, "bob-{int}", "false", "numeric id", "false", "", "returning", "rest_write_only"},
-		{"2026-09", service2, guest, "guest-{uuid}", "true", "UUID", "true", "", "new", ""},
+		{"month", "service_sid", "identity", "shape", "random", "reason", "one_shot", "duplicate_group", "status", "avoidable", "lint"},
+		{"2026-09", service1, aliceAgain, "{email}", "false", "email address", "true", alice, "new", "connect_only", "reserved-characters (note)"},
+		{"2026-09", service1, bob, "bob-{int}", "false", "numeric id", "false", "", "returning", "rest_write_only", "shared"},
+		{"2026-09", service2, guest, "guest-{uuid}", "true", "UUID", "true", "", "new", "", ""},
 	}
 	if !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Errorf("csv\n got %q\nwant %q", rows, want)
@@ -123,6 +140,11 @@ func TestIdentitiesTable(t *testing.T) {
 		"  REST-write-only identities       1,500  74.40",
 		"  total                                   81.40",
 		"saving 99.40",
+		"identity lint (billed identities with each finding):",
+		"  finding              severity  identities  example",
+		`  reserved-characters  note           2,000  "` + alice + `"`,
+		`  shared               warning            1  "` + bob + `"`,
+		"  - shared (warning): Give each person an identity of their own:",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -131,6 +153,48 @@ func TestIdentitiesTable(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		if len([]rune(line)) > lineWidth {
 			t.Errorf("line longer than %d: %q", lineWidth, line)
+		}
+	}
+}
+
+// identities --lint-only: the months' lint, then the identities with a
+// warning and their findings; those with notes only are counted.
+func TestIdentitiesLintOnlyTable(t *testing.T) {
+	ids := testIdentities()
+	ids.LintOnly = true
+	ids.Months[0].Subjects = ids.Months[0].Subjects[:2] // the two with findings
+	out := string(writeIdentities(t, ids, Options{Format: Table}))
+	for _, want := range []string{
+		"identity lint (billed identities with each finding):",
+		"identities with lint warnings: 1",
+		"  in " + service1 + ":\n  - \"" + bob + "\"\n",
+		"      shared (warning): took part in 640 conversations this month,",
+		"and 1 identity with notes only",
+		"Every identity with lint findings, notes too: --lint-only --format csv or json.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lint-only table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"one-shot identities", "duplicates:", aliceAgain} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("lint-only table has %q:\n%s", unwanted, out)
+		}
+	}
+}
+
+// The table shows an identity quoted, its invisible characters escaped,
+// and a long one cut short.
+func TestShownIdentity(t *testing.T) {
+	for id, want := range map[string]string{
+		" bob\t":                 `" bob\t"`,
+		"p\u0430ypal":            "\"p\u0430ypal\"", // graphic: the reason names the letter
+		"an\u200bna":             `"an\u200bna"`,
+		"josé":                   `"josé"`,
+		strings.Repeat("x", 300): `"` + strings.Repeat("x", 48) + `"... (300 characters)`,
+	} {
+		if got := shownIdentity(id); got != want {
+			t.Errorf("shownIdentity(%q) = %s, want %s", id, got, want)
 		}
 	}
 }
@@ -175,6 +239,7 @@ func TestReportCarriesHygieneInEveryFormat(t *testing.T) {
 		"Hygiene":         {"2026-09", "5,240", "5,200", "3,000", "2,100", "2,000", "3,100", "2,000", "140", "2,500", "2,900", "55.3%"},
 		"Identity shapes": {"2026-09", "guest-{uuid}", "3,000", "57.3%", "2,900", "55.3%", "random", "UUID", guest},
 		"Duplicates":      {"2026-09", alice, service1, "1", "identity:" + aliceAgain + ", identity:" + alice},
+		"Identity lint":   {"2026-09", "reserved-characters", "note", "2,000", alice, analysis.Lint(alice)[0].Fix},
 	} {
 		rows, err := f.GetRows(sheet)
 		if err != nil || len(rows) < 2 {

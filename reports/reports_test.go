@@ -307,7 +307,7 @@ func TestXLSXReport(t *testing.T) {
 	}
 	defer f.Close()
 
-	if got, want := f.GetSheetList(), []string{"Summary", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "About"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "Identity lint", "About"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
 

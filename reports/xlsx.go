@@ -31,6 +31,7 @@ var reportSheets = []workbookSheet{
 	{"Hygiene", writeHygieneSheet},
 	{"Identity shapes", writeShapesSheet},
 	{"Duplicates", writeDuplicatesSheet},
+	{"Identity lint", writeLintSheet},
 	{"About", writeAboutSheet},
 }
 

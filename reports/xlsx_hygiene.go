@@ -7,7 +7,8 @@ import (
 )
 
 // The identity hygiene sheets of the XLSX report: the findings of each
-// month, its most common identity shapes, and its duplicate groups.
+// month, its most common identity shapes, its duplicate groups and its
+// identity lint.
 
 func writeHygieneSheet(s *sheet, r *analysis.Report) error {
 	if err := s.header(
@@ -89,6 +90,23 @@ func writeDuplicatesSheet(s *sheet, r *analysis.Report) error {
 				members[i] = mem.Kind + ":" + mem.Subject
 			}
 			if err := s.row(m.Month, g.Key, g.ServiceSID, s.count(g.ExtraUsers), strings.Join(members, ", ")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeLintSheet(s *sheet, r *analysis.Report) error {
+	if err := s.header(
+		column{"Month", 10}, column{"Finding", 20}, column{"Severity", 10}, column{"Identities", 12},
+		column{"Example", 44}, column{"What to do", 100},
+	); err != nil {
+		return err
+	}
+	for _, m := range r.Months {
+		for _, l := range m.Hygiene.Lint {
+			if err := s.row(m.Month, l.Code, l.Severity, s.count(l.Identities), l.Example, l.Fix); err != nil {
 				return err
 			}
 		}

@@ -260,11 +260,23 @@ func TestIdentities(t *testing.T) {
 	if ids.Schema != "mauledger.identities/v1" || ids.OneShotWindow != "24h0m0s" || len(ids.Months) != 1 || ids.Months[0].Summary.ActiveUsers != 1 {
 		t.Fatalf("%+v", ids)
 	}
-	// alice sent a message: an email, stable, never one-shot.
+	// alice sent a message: an email, stable, never one-shot; its @ is a
+	// lint note.
 	want := map[string]any{"service_sid": "IS1", "identity": "alice@example.com", "shape": "{email}", "random": false,
 		"reason": "email address", "one_shot": false, "duplicate_group": nil, "status": "new", "avoidable": ""}
-	if got := ids.Months[0].Subjects; len(got) != 1 || !maps.Equal(got[0], want) {
-		t.Errorf("subjects %v, want [%v]", got, want)
+	got := ids.Months[0].Subjects
+	if len(got) != 1 {
+		t.Fatalf("subjects %v, want [%v]", got, want)
+	}
+	lint, _ := got[0]["lint"].([]any)
+	delete(got[0], "lint")
+	if !maps.Equal(got[0], want) || len(lint) != 1 || lint[0].(map[string]any)["code"] != "reserved-characters" ||
+		lint[0].(map[string]any)["severity"] != "note" {
+		t.Errorf("subjects %v, lint %v, want [%v] and a reserved-characters note", got, lint, want)
+	}
+	r = mauledger(t, "", "identities", "--db", db, "--month", "2026-10", "--lint-only")
+	if r.code != 0 || !strings.Contains(r.stdout, "identities with lint warnings: 0") || !strings.Contains(r.stdout, "and 1 identity with notes only") {
+		t.Errorf("lint only: %+v", r)
 	}
 
 	r = mauledger(t, "", "identities", "--db", db, "--month", "2026-10", "--format", "csv", "--redact", "--window", "1h")

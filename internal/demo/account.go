@@ -24,12 +24,13 @@ type generator struct {
 	services    []service
 	serviceSum  int     // sum of the services' weights
 	agents      []int32 // all agents, for services that have none
-	users       []user  // stable users, then back-office users, then this month's guests
+	users       []user  // stable users, back-office users, identity mistakes, then this month's guests and visitors
 	keptUsers   int     // len(users) without the guests
 	addresses   []address
 	convs       []conversation // rooms, then address conversations, then this month's guest chats
 	keptConvs   int
 	startMillis int64
+	mistakes    mistakes
 
 	month                int
 	monthStart, monthEnd int64 // ms since the epoch; monthEnd is exclusive
@@ -136,6 +137,9 @@ func newGenerator(w io.Writer, cfg Config) *generator {
 	g.buildRooms()
 	g.buildBackOffice()
 	g.buildAddresses()
+	if cfg.IdentityMistakes {
+		g.buildMistakes()
+	}
 	g.keptUsers, g.keptConvs = len(g.users), len(g.convs)
 	return g
 }

@@ -21,6 +21,7 @@ type actor struct {
 	conv        int32 // the conversation the actor acts in, or -1
 	memo        int32 // 1 + index in generator.memos; 0 if the script needs none
 	inbound     bool  // an address conversation opened by the address's own message
+	mistake     bool  // one of the identity mistakes: draws from their random stream
 }
 
 // memo is what an actor remembers between steps.
@@ -171,12 +172,21 @@ func (g *generator) drain() {
 	for g.queue.len() > 0 && g.err == nil {
 		at, i := g.queue.top()
 		g.writeRetriesDue(at)
-		a := &g.actors[i]
-		g.perform(a, a.take(g.rng), at)
-		if n := a.left(); n > 0 {
-			g.queue.retime(g.nextTime(at, n, a.first != 0))
+		if a := &g.actors[i]; a.mistake {
+			g.own(func() { g.step(a, at) })
 		} else {
-			g.queue.pop()
+			g.step(a, at)
 		}
+	}
+}
+
+// step has the actor at the top of the queue take its next step, at, and
+// puts it back in the queue for the one after, if any.
+func (g *generator) step(a *actor, at int64) {
+	g.perform(a, a.take(g.rng), at)
+	if n := a.left(); n > 0 {
+		g.queue.retime(g.nextTime(at, n, a.first != 0))
+	} else {
+		g.queue.pop()
 	}
 }

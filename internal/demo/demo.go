@@ -16,7 +16,9 @@
 // must come from the conversation or the user), user.updated CloudEvents
 // that all carry IsOnline, whether the user came online (DateUpdated
 // unchanged) or the backend updated it (DateUpdated moved, IsOnline mostly
-// false), and events on the last and first second of a month.
+// false), events on the last and first second of a month, and identities
+// that identity lint finds fault with, among them two logins many people
+// share (Config.IdentityMistakes).
 //
 // Every webhook line ends with the envelope `mauledger serve` adds to what
 // it receives: _received_at, a few hundred ms after the event (a retry's
@@ -64,6 +66,15 @@ type Config struct {
 	// BackOfficeUsers are identities that never act themselves but whose User
 	// record the backend updates through REST every month.
 	BackOfficeUsers int
+	// IdentityMistakes adds a few users whose identities break Twilio's
+	// identity advice or come out of a bug (reserved characters, an access
+	// token as identity, whitespace, control characters, a lookalike
+	// letter, undefined, an unfilled template, generic names), and two
+	// logins many people share: a web widget's "guest", in a few hundred
+	// chats a month, and a support team's "support", writing in a dozen
+	// of them within minutes. They draw from their own random stream: the
+	// rest of the account stays as it was.
+	IdentityMistakes bool
 }
 
 // Stats counts what Generate wrote. Lines = Webhooks + CloudEvents; Retries
@@ -87,6 +98,7 @@ func DefaultConfig() Config {
 		SMSAddresses:      3000,
 		WhatsAppAddresses: 1500,
 		BackOfficeUsers:   1500,
+		IdentityMistakes:  true,
 	}
 }
 

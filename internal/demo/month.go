@@ -16,6 +16,9 @@ func (g *generator) runMonth(m int) {
 	g.planAddresses()
 	g.planBackOffice()
 	g.planNoise()
+	if g.cfg.IdentityMistakes {
+		g.planMistakes()
+	}
 	g.drain()
 }
 
@@ -196,7 +199,7 @@ func (g *generator) planAddresses() {
 // planBackOffice: the backend updates every back-office User record once or
 // twice a month, and that is all that ever happens to them.
 func (g *generator) planBackOffice() {
-	for i := g.cfg.StableUsers; i < g.keptUsers; i++ {
+	for i := g.cfg.StableUsers; i < g.cfg.StableUsers+g.cfg.BackOfficeUsers; i++ {
 		a := actor{user: int32(i), addr: -1, conv: -1}
 		a.add(stepUserUpdated, 1+g.rng.IntN(5)/4)
 		g.schedule(a)
