@@ -264,6 +264,9 @@ func (c *closer) pullTwilio(ctx context.Context) error {
 }
 
 func (c *closer) loadSpool(ctx context.Context) error {
+	if info, err := os.Stat(c.job.Spool); err != nil || !info.IsDir() {
+		return fail.Input(fmt.Errorf("spool %s: not a directory", c.job.Spool))
+	}
 	took := time.Now()
 	loads, err := c.store.LoadSpool(ctx, c.job.Spool)
 	for _, l := range loads {
@@ -433,13 +436,13 @@ func Summary(r Result) string {
 		return fmt.Sprintf("%s unchanged: v%d", r.Month, r.Version)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s v%d written, %s: %d active users, %.2f %s", r.Month, r.Version, r.Status, r.ActiveUsers, r.Cost.Total, r.Cost.Currency)
+	fmt.Fprintf(&b, "%s v%d written, %s: MAU %d, cost %.2f %s", r.Month, r.Version, r.Status, r.ActiveUsers, r.Cost.Total, r.Cost.Currency)
 	if p := r.Restates; p != nil {
 		restates := "restates"
 		if r.RestatesFinal() {
 			restates = "RESTATES THE FINAL"
 		}
-		fmt.Fprintf(&b, "; %s v%d (%d active users; %d subjects added, %d removed)", restates, p.Version, p.ActiveUsers, p.Added, p.Removed)
+		fmt.Fprintf(&b, "; %s v%d (MAU %d; %d subjects added, %d removed)", restates, p.Version, p.ActiveUsers, p.Added, p.Removed)
 	}
 	if r.Rejected > 0 {
 		fmt.Fprintf(&b, "; %d input lines rejected", r.Rejected)

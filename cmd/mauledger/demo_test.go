@@ -1,0 +1,56 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mauledger/mauledger/internal/fail"
+)
+
+// TestDemoEndsWithACloseThatTheConfigItLeavesRepeats runs the README's
+// first command, then what its output suggests: the close again with the
+// config the demo left (unchanged), and after a late file (a restatement
+// of the final month).
+func TestDemoEndsWithACloseThatTheConfigItLeavesRepeats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo takes about 30 s")
+	}
+	dir := t.TempDir()
+	r := mauledger(t, "", "demo", "--out-dir", dir)
+	config := filepath.Join(dir, "mauledger.yaml")
+	if r.code != 0 || !strings.Contains(r.stdout, "Month close: 2026-10 v1 written, final: MAU 12401, cost 585.55 USD; "+filepath.Join(dir, "closed", "2026-10", "v1")) ||
+		!strings.Contains(r.stdout, "mauledger close --config "+config) {
+		t.Fatalf("demo: %+v", r)
+	}
+	var m struct {
+		Schema  string `json:"schema"`
+		Figures struct {
+			ActiveUsers int  `json:"active_users"`
+			Complete    bool `json:"complete"`
+		} `json:"figures"`
+		Files []struct{ Name string } `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(mustRead(filepath.Join(dir, "closed", "2026-10", "latest", "manifest.json"))), &m); err != nil ||
+		m.Schema != "mauledger.close/v1" || m.Figures.ActiveUsers != 12401 || !m.Figures.Complete || len(m.Files) != 6 {
+		t.Errorf("the demo's manifest: %+v, %v", m, err)
+	}
+
+	if again := mauledger(t, "", "close", "--config", config); again.code != 0 || again.stdout != "2026-10 unchanged: v1\n" {
+		t.Errorf("close with the demo's config: %+v", again)
+	}
+	late := writeFile(t, "late.ndjson", lateMessage)
+	if r := mauledger(t, "", "ingest", "events", "--db", filepath.Join(dir, "demo.duckdb"), late); r.code != 0 {
+		t.Fatalf("ingest of a late file: %+v", r)
+	}
+	restated := mauledger(t, "", "close", "--config", config)
+	if restated.code != fail.CodeRestatedFinal || !strings.Contains(restated.stdout,
+		"2026-10 v2 written, final: MAU 12402, cost 585.59 USD; RESTATES THE FINAL v1 (MAU 12401; 1 subjects added, 0 removed)") {
+		t.Errorf("close after a late file: %+v", restated)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "closed", "2026-10", "v2", "restatement.json")); err != nil {
+		t.Error(err)
+	}
+}
