@@ -198,9 +198,10 @@ func (o *closeOptions) printPlan(cfg *config.Config, job monthclose.Job) {
 
 func newConfigCmd(io *streams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Check or write the config file of mauledger close",
-		Args:  cobra.NoArgs,
+		Use:     "config",
+		Short:   "Check or write the config file of mauledger close",
+		Example: "  mauledger config example > mauledger.yaml\n  mauledger config check mauledger.yaml",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return fail.Usagef("config needs a subcommand: check or example")
 		},
