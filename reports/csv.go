@@ -125,12 +125,8 @@ func WriteBilledCSV(w io.Writer, r *analysis.Report, redact func(string) string)
 	}
 	for _, m := range r.Months {
 		for _, b := range m.Billed {
-			service := b.ServiceSID
-			if service == "" {
-				service = unknownServiceColumn
-			}
 			f := b.First
-			err := cw.Write([]string{m.Month, service, b.Kind, b.Subject, itoa(b.Activities),
+			err := cw.Write([]string{m.Month, serviceColumn(b.ServiceSID), b.Kind, b.Subject, itoa(b.Activities),
 				csvTime(f.At), f.Rule, f.Source, f.Origin, f.Evidence,
 				strconv.FormatBool(f.Inferred), strconv.FormatBool(f.UnknownAuthor), f.TimedBy})
 			if err != nil {

@@ -219,6 +219,15 @@ const (
 	unknownServiceColumn = "UNKNOWN"
 )
 
+// serviceColumn is what a service column says of a billed subject's
+// service: its SID, or UNKNOWN when no evidence tells it.
+func serviceColumn(sid string) string {
+	if sid == "" {
+		return unknownServiceColumn
+	}
+	return sid
+}
+
 type serviceFigures struct {
 	service string
 	figures analysis.Figures

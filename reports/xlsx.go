@@ -154,11 +154,7 @@ func writeActiveUsersSheet(s *sheet, r *analysis.Report) error {
 	}
 	for _, m := range r.Months {
 		for _, b := range m.Billed {
-			service := b.ServiceSID
-			if service == "" {
-				service = unknownServiceColumn
-			}
-			if err := s.row(m.Month, service, b.Kind, b.Subject, b.First.Rule, b.First.Family,
+			if err := s.row(m.Month, serviceColumn(b.ServiceSID), b.Kind, b.Subject, b.First.Rule, b.First.Family,
 				s.time(b.First.At), b.First.Source, b.First.Origin, b.First.Evidence,
 				s.count(b.Activities), yesNo(b.First.Inferred), yesNo(b.First.UnknownAuthor), b.First.TimedBy,
 			); err != nil {
