@@ -41,7 +41,6 @@ func BenchmarkClose(b *testing.B) {
 			Settings:   analysis.DefaultSettings(),
 			OutDir:     filepath.Join(dir, "out"+string(rune('a'+i))),
 			Formats:    []string{"xlsx", "json", "csv", "identities-csv", "identities-json"},
-			FinalAfter: 48 * time.Hour,
 			Now:        func() time.Time { return time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC) },
 		}
 		start := time.Now()

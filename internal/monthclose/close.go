@@ -36,16 +36,15 @@ type Job struct {
 	Spool string
 	// Events and Tokens are file patterns (ingest events, ingest tokens).
 	Events, Tokens []string
-	Settings       analysis.Settings
+	// Settings are how to count and price, and how long after the month's
+	// end a complete month stays preliminary (FinalAfter).
+	Settings analysis.Settings
 	// OutDir holds a folder per month, a folder per version in it.
 	OutDir string
 	// Formats are the outputs besides billed.csv and manifest.json, among
 	// xlsx, json, csv, identities-csv and identities-json.
 	Formats []string
 	Redact  bool
-	// FinalAfter is how long after the month's end a complete month
-	// becomes final.
-	FinalAfter time.Duration
 	// Healthcheck is a healthchecks.io-style ping URL; empty for none.
 	Healthcheck string
 	// Version is mauledger's version, for the manifest.
@@ -61,9 +60,9 @@ type Status string
 const (
 	// Preliminary: the month's coverage is not complete yet, or the grace
 	// period after its end has not passed; late data may still change it.
-	Preliminary Status = "preliminary"
+	Preliminary Status = analysis.StatusPreliminary
 	// Final: complete coverage and the grace period passed.
-	Final Status = "final"
+	Final Status = analysis.StatusFinal
 )
 
 // Result is what a close did.
@@ -386,7 +385,7 @@ func (c *closer) compute(ctx context.Context) (*computed, error) {
 	}
 	defer a.Close()
 	months := analysis.MonthRange{From: c.job.Month, To: c.job.Month}
-	rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true})
+	rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true, Now: c.started})
 	if err != nil {
 		return nil, err
 	}
@@ -399,10 +398,7 @@ func (c *closer) compute(ctx context.Context) (*computed, error) {
 			return nil, err
 		}
 	}
-	v.status = Preliminary
-	if v.month.Complete && !c.started.Before(c.job.Month.End().Add(c.job.FinalAfter)) {
-		v.status = Final
-	}
+	v.status = Status(v.month.Status)
 	if c.job.Redact {
 		key, err := c.store.Setting(ctx, "redaction_key")
 		if err != nil {

@@ -87,7 +87,6 @@ func newEnv(t *testing.T, twilio bool) *env {
 		Settings:   analysis.DefaultSettings(),
 		OutDir:     filepath.Join(dir, "out"),
 		Formats:    []string{"json", "csv", "identities-json"},
-		FinalAfter: 48 * time.Hour,
 		Version:    "test",
 		Log:        slog.New(slog.NewTextHandler(e.logs, nil)),
 	}
@@ -301,7 +300,7 @@ func TestCloseIsPreliminaryUntilCompleteAndPastItsGrace(t *testing.T) {
 	}
 	var r Restatement
 	e.readJSON(filepath.Join(final.Dir, "restatement.json"), &r)
-	if !slices.Equal(r.Changed, []string{"status"}) || r.From.Status != Preliminary || r.To.Status != Final || len(r.Subjects) != 0 {
+	if !slices.Equal(r.Changed, []string{"report", "status"}) || r.From.Status != Preliminary || r.To.Status != Final || len(r.Subjects) != 0 {
 		t.Errorf("restatement of a month becoming final: %+v", r)
 	}
 
