@@ -36,12 +36,12 @@ func BenchmarkClose(b *testing.B) {
 		load(b, db, input)
 		b.StartTimer()
 		job := Job{
-			Month:      analysis.Month{Year: 2026, Month: time.October},
-			Database:   db,
-			Settings:   analysis.DefaultSettings(),
-			OutDir:     filepath.Join(dir, "out"+string(rune('a'+i))),
-			Formats:    []string{"xlsx", "json", "csv", "identities-csv", "identities-json"},
-			Now:        func() time.Time { return time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC) },
+			Month:    analysis.Month{Year: 2026, Month: time.October},
+			Database: db,
+			Settings: analysis.DefaultSettings(),
+			OutDir:   filepath.Join(dir, "out"+string(rune('a'+i))),
+			Formats:  []string{"xlsx", "json", "csv", "identities-csv", "identities-json"},
+			Now:      func() time.Time { return time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC) },
 		}
 		start := time.Now()
 		res, err := Run(context.Background(), job)

@@ -81,14 +81,14 @@ func newEnv(t *testing.T, twilio bool) *env {
 		t.Fatal(err)
 	}
 	e.job = Job{
-		Month:      october,
-		Database:   filepath.Join(dir, "m.duckdb"),
-		Events:     []string{filepath.Join(e.inbox, "*.ndjson")},
-		Settings:   analysis.DefaultSettings(),
-		OutDir:     filepath.Join(dir, "out"),
-		Formats:    []string{"json", "csv", "identities-json"},
-		Version:    "test",
-		Log:        slog.New(slog.NewTextHandler(e.logs, nil)),
+		Month:    october,
+		Database: filepath.Join(dir, "m.duckdb"),
+		Events:   []string{filepath.Join(e.inbox, "*.ndjson")},
+		Settings: analysis.DefaultSettings(),
+		OutDir:   filepath.Join(dir, "out"),
+		Formats:  []string{"json", "csv", "identities-json"},
+		Version:  "test",
+		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),
 	}
 	if twilio {
 		fake := twiliofake.New(twiliofake.Synthetic(account, twiliofake.Size{Services: 1, Users: 10, Conversations: 10, Messages: 40}), token)
