@@ -24,10 +24,11 @@ const (
 	CSV   Format = "csv"
 	JSON  Format = "json"
 	XLSX  Format = "xlsx"
+	HTML  Format = "html"
 )
 
 // Formats lists every format WriteReport accepts.
-var Formats = []Format{Table, CSV, JSON, XLSX}
+var Formats = []Format{Table, CSV, JSON, XLSX, HTML}
 
 // ErrBadFormat is returned for an output format that does not exist, or
 // that a writer does not offer.
@@ -78,6 +79,8 @@ func WriteReport(w io.Writer, r *analysis.Report, opts Options) error {
 		err = writeJSON(w, normaliseReport(r))
 	case XLSX:
 		err = writeReportXLSX(w, r)
+	case HTML:
+		err = writeReportHTML(w, normaliseReport(r))
 	default:
 		return fmt.Errorf("%w %q: want one of %s", ErrBadFormat, opts.Format, formatList())
 	}
@@ -102,8 +105,8 @@ func WriteExplanation(w io.Writer, e *analysis.Explanation, opts Options) error 
 		err = writeExplanationCSV(w, e)
 	case JSON:
 		err = writeJSON(w, normaliseExplanation(e))
-	case XLSX:
-		return fmt.Errorf("%w: explain has no xlsx format; want table, csv or json", ErrBadFormat)
+	case XLSX, HTML:
+		return fmt.Errorf("%w: explain has no %s format; want table, csv or json", ErrBadFormat, opts.Format)
 	default:
 		return fmt.Errorf("%w %q: want table, csv or json", ErrBadFormat, opts.Format)
 	}

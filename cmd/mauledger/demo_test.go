@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mauledger/mauledger/internal/browser"
 	"github.com/mauledger/mauledger/internal/fail"
 )
 
@@ -38,6 +40,8 @@ func TestDemoEndsWithACloseThatTheConfigItLeavesRepeats(t *testing.T) {
 		t.Errorf("the demo's manifest: %+v, %v", m, err)
 	}
 
+	checkDemoPage(t, filepath.Join(dir, "report.html"))
+
 	if again := mauledger(t, "", "close", "--config", config); again.code != 0 || again.stdout != "2026-10 unchanged: v1\n" {
 		t.Errorf("close with the demo's config: %+v", again)
 	}
@@ -52,5 +56,30 @@ func TestDemoEndsWithACloseThatTheConfigItLeavesRepeats(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "closed", "2026-10", "v2", "restatement.json")); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkDemoPage opens the demo's HTML report in Chromium: it loads offline
+// without errors, draws its three charts, and shows the demo's figures.
+func checkDemoPage(t *testing.T, path string) {
+	t.Helper()
+	exe := browser.Require(t)
+	shot := filepath.Join(t.TempDir(), "demo-report.png")
+	p, err := browser.Open(context.Background(), exe, path, 1280, 900, shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the demo's report.html: %s", shot)
+	if len(p.Errors) > 0 || len(p.Requests) > 0 || p.Overflow > 0 {
+		t.Errorf("report.html: errors %q, requests %q, %d px too wide", p.Errors, p.Requests, p.Overflow)
+	}
+	// Six months: three families, one cost and three services each.
+	if p.Charts != 3 || p.Marks < 6*7 {
+		t.Errorf("report.html has %d charts, %d bars", p.Charts, p.Marks)
+	}
+	for _, want := range []string{"mauledger MAU report 2026-05 to 2026-10", "12,401", "10,578 identities, 1,823 addresses", "585.55 USD", "final"} {
+		if !strings.Contains(p.Text, want) {
+			t.Errorf("report.html does not show %q", want)
+		}
 	}
 }

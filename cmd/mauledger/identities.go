@@ -55,7 +55,7 @@ duplicate_group, status, avoidable); JSON ("schema":
 	cmd.Flags().StringVar(&o.Service, "service", "", "only this Conversation Service (IS...)")
 	cmd.Flags().DurationVar(&o.Window, "window", analysis.DefaultOneShotWindow, "a one-shot identity's activity all fits in this span, e.g. 1h, 24h, 72h")
 	o.settings.bind(cmd)
-	o.output.bind(cmd, "table, csv or json (default: from --out's extension, else table)")
+	o.output.bind(cmd, "table, csv, json or html (default: from --out's extension, else table)")
 	return cmd
 }
 
@@ -76,7 +76,7 @@ func (o *identitiesOptions) run(ctx context.Context) error {
 		return err
 	}
 	if format == reports.XLSX {
-		return fail.Usagef("identities writes table, csv or json; the XLSX report (report --out FILE.xlsx) has the hygiene sheets")
+		return fail.Usagef("identities writes table, csv, json or html; the XLSX report (report --out FILE.xlsx) has the hygiene sheets")
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
 		ids, err := a.Identities(ctx, r, analysis.HygieneOptions{

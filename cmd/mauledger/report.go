@@ -105,6 +105,7 @@ The About section says which. The JSON format ("schema":
 		Example: `  mauledger report --month 2026-10
   mauledger report --from 2025-11 --to 2026-10 --format json --out year.json
   mauledger report --month 2026-10 --out october.xlsx --redact
+  mauledger report --from 2026-05 --to 2026-10 --out report.html
   mauledger report --month 2026-10 --scope account --prices contract.yaml
   mauledger report --month 2026-10 --evidence inferred
   mauledger report --month 2026-10 --unknown-authors bill`,
@@ -115,7 +116,7 @@ The About section says which. The JSON format ("schema":
 	cmd.Flags().StringVar(&o.From, "from", "", "first month of a range, YYYY-MM")
 	cmd.Flags().StringVar(&o.To, "to", "", "last month of a range, YYYY-MM")
 	o.settings.bind(cmd)
-	o.output.bind(cmd, "table, csv, json or xlsx (default: from --out's extension, else table)")
+	o.output.bind(cmd, "table, csv, json, xlsx or html (default: from --out's extension, else table)")
 	return cmd
 }
 
