@@ -188,10 +188,13 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 		outputs["identities "+string(f)] = writeIdentities(t, testIdentities(), opts(f))
 	}
 	outputs["report xlsx"] = xlsxText(t, writeReport(t, testReport(), opts(XLSX)))
+	outputs["report html"] = writeReport(t, testReport(), opts(HTML))
+	outputs["identities html"] = writeIdentities(t, testIdentities(), opts(HTML))
 
 	// Without redaction the subjects are there, so the check below can fail.
 	plain := xlsxText(t, writeReport(t, testReport(), Options{Format: XLSX}))
 	plain = append(plain, writeReport(t, testReport(), Options{Format: JSON})...)
+	plain = append(plain, writeReport(t, testReport(), Options{Format: HTML})...)
 	plain = append(plain, writeExplanation(t, testExplanation(), Options{Format: CSV})...)
 	for _, f := range []Format{Table, CSV, JSON} {
 		ids := writeIdentities(t, testIdentities(), Options{Format: f})
@@ -214,8 +217,8 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"report table", "report json", "report xlsx", "explain table", "explain json", "explain csv",
-		"identities table", "identities csv", "identities json"} {
+	for _, name := range []string{"report table", "report json", "report xlsx", "report html", "explain table", "explain json", "explain csv",
+		"identities table", "identities csv", "identities json", "identities html"} {
 		if !bytes.Contains(outputs[name], []byte("[redacted]")) {
 			t.Errorf("%s shows no redacted subject", name)
 		}
