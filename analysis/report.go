@@ -66,6 +66,10 @@ type ReportOptions struct {
 	// "Active users"): a million rows for a million users, so it is made
 	// only when asked for.
 	Billed bool
+	// StreamBilled sets Report.EachBilled instead, which reads the billed
+	// subjects from the database each time it is called and holds none of
+	// them: for a workbook of millions of rows.
+	StreamBilled bool
 	// Now is the time the report is made at, which decides whether a month
 	// is over and whether it is final; zero means the clock's.
 	Now time.Time
@@ -110,6 +114,9 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 	}
 	if o.Billed {
 		steps = append(steps, a.fillBilled)
+	}
+	if o.StreamBilled {
+		rep.EachBilled = func(fn func(month string, b BilledSubject) error) error { return a.eachBilled(ctx, r, fn) }
 	}
 	for _, step := range steps {
 		if err := step(ctx, r, months); err != nil {
@@ -234,6 +241,15 @@ const serviceUnknownFix = "no evidence names their Conversation Service (Event S
 	"run `mauledger ingest twilio` so that the REST snapshot tells the service of each conversation and user"
 
 func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+	return a.eachBilled(ctx, r, func(month string, b BilledSubject) error {
+		months[month].Billed = append(months[month].Billed, b)
+		return nil
+	})
+}
+
+// eachBilled calls fn for every billed subject of the months of r, month
+// by month, with its first qualifying activity.
+func (a *Analyzer) eachBilled(ctx context.Context, r MonthRange, fn func(month string, b BilledSubject) error) error {
 	return a.eachRow(ctx, "list billed users", billedSQL, func(rows *sql.Rows) error {
 		var (
 			month string
@@ -245,8 +261,7 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 			return err
 		}
 		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, family(f.Rule)
-		months[month].Billed = append(months[month].Billed, b)
-		return nil
+		return fn(month, b)
 	}, a.rangeArgs(r)...)
 }
 

@@ -216,6 +216,11 @@ type Report struct {
 	To          string        `json:"to"`
 	About       About         `json:"about"`
 	Months      []MonthReport `json:"months"`
+	// EachBilled, when the report was asked to stream them
+	// (ReportOptions.StreamBilled), calls fn for every billed subject of
+	// its months in order, reading them from the database while the
+	// Analyzer is open; nil otherwise.
+	EachBilled func(fn func(month string, b BilledSubject) error) error `json:"-"`
 }
 
 // Explanation answers "why is this subject billed (or not) in this month?".

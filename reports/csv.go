@@ -116,23 +116,22 @@ var BilledCSVHeader = []string{
 // WriteBilledCSV writes every billed subject of the report's months, one
 // row each, with its first qualifying activity: the list a month close
 // keeps, and compares with the next version's to tell who was added or
-// removed. The report must have been made with ReportOptions.Billed.
+// removed. The report must have been made with ReportOptions.Billed or
+// StreamBilled.
 func WriteBilledCSV(w io.Writer, r *analysis.Report, redact func(string) string) error {
 	r = redactReport(r, redact)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(BilledCSVHeader); err != nil {
 		return err
 	}
-	for _, m := range r.Months {
-		for _, b := range m.Billed {
-			f := b.First
-			err := cw.Write([]string{m.Month, serviceColumn(b.ServiceSID), b.Kind, b.Subject, itoa(b.Activities),
-				csvTime(f.At), f.Rule, f.Source, f.Origin, f.Evidence,
-				strconv.FormatBool(f.Inferred), strconv.FormatBool(f.UnknownAuthor), f.TimedBy})
-			if err != nil {
-				return err
-			}
-		}
+	err := eachBilled(r, func(month string, b analysis.BilledSubject) error {
+		f := b.First
+		return cw.Write([]string{month, serviceColumn(b.ServiceSID), b.Kind, b.Subject, itoa(b.Activities),
+			csvTime(f.At), f.Rule, f.Source, f.Origin, f.Evidence,
+			strconv.FormatBool(f.Inferred), strconv.FormatBool(f.UnknownAuthor), f.TimedBy})
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

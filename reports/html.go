@@ -55,7 +55,11 @@ func writeReportHTML(w io.Writer, r *analysis.Report) error {
 	if r.To != r.From {
 		title += " to " + r.To
 	}
-	return writeHTML(w, htmlData{Title: title, Meta: htmlMeta(r.GeneratedAt, r.Schema), Report: r, Charts: reportCharts(r)})
+	var charts []template.HTML
+	for _, c := range reportCharts(r) {
+		charts = append(charts, c.html())
+	}
+	return writeHTML(w, htmlData{Title: title, Meta: htmlMeta(r.GeneratedAt, r.Schema), Report: r, Charts: charts})
 }
 
 func writeIdentitiesHTML(w io.Writer, ids *analysis.Identities) error {
@@ -134,10 +138,11 @@ func describeSetting(name string, value any) string {
 	}[name])
 }
 
-// reportCharts are the overview's charts: active users per month stacked
-// by the family of each one's first qualifying activity, cost per month,
-// and active users per month stacked by Conversation Service.
-func reportCharts(r *analysis.Report) []template.HTML {
+// reportCharts are the report's charts, in the HTML overview and beside
+// the workbook's Summary: active users per month stacked by the family of
+// each one's first qualifying activity, cost per month, and active users
+// per month stacked by Conversation Service.
+func reportCharts(r *analysis.Report) []barChart {
 	if len(r.Months) == 0 {
 		return nil
 	}
@@ -146,7 +151,7 @@ func reportCharts(r *analysis.Report) []template.HTML {
 		months[i] = m.Month
 	}
 	count := func(v float64) string { return group(int(v)) }
-	byFamily := barChart{Title: "Active users per month, by the family of their first qualifying activity", Categories: months, Format: count}
+	byFamily := barChart{Key: "users by first family", Title: "Active users per month, by the family of their first qualifying activity", Categories: months, Format: count}
 	for i, fam := range analysis.Families {
 		s := barSeries{Name: fam, Color: palette[i]}
 		for _, m := range r.Months {
@@ -155,12 +160,12 @@ func reportCharts(r *analysis.Report) []template.HTML {
 		byFamily.Series = append(byFamily.Series, s)
 	}
 	currency := r.Months[0].Cost.Currency
-	cost := barChart{Title: "Cost per month (" + currency + ")", Categories: months,
+	cost := barChart{Key: "cost", Title: "Cost per month (" + currency + ")", Categories: months,
 		Format: func(v float64) string { return money(v) }, Series: []barSeries{{Name: "cost, " + currency, Color: palette[0]}}}
 	for _, m := range r.Months {
 		cost.Series[0].Values = append(cost.Series[0].Values, m.Cost.Total)
 	}
-	return []template.HTML{byFamily.html(), cost.html(), serviceChart(r, months, count).html()}
+	return []barChart{byFamily, cost, serviceChart(r, months, count)}
 }
 
 // serviceChart stacks each month's active users by service, the services
@@ -182,7 +187,7 @@ func serviceChart(r *analysis.Report, months []string, format func(float64) stri
 	}
 	slices.SortFunc(names, func(a, b string) int { return cmp.Or(totals[b]-totals[a], strings.Compare(a, b)) })
 	const shown = 9
-	c := barChart{Title: "Active users per month, by Conversation Service", Categories: months, Format: format}
+	c := barChart{Key: "users by service", Title: "Active users per month, by Conversation Service", Categories: months, Format: format}
 	index := map[string]int{}
 	for i, name := range names {
 		if i == shown {

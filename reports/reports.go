@@ -60,6 +60,9 @@ type Options struct {
 	// subject string before it is written, so that an output can leave the
 	// company without personal data in it.
 	Redact func(string) string
+	// Database is the database the result was read from: the workbook's
+	// properties name it.
+	Database string
 }
 
 // WriteReport writes r to w in opts.Format. XLSX is binary: the workbook
@@ -78,7 +81,7 @@ func WriteReport(w io.Writer, r *analysis.Report, opts Options) error {
 	case JSON:
 		err = writeJSON(w, normaliseReport(r))
 	case XLSX:
-		err = writeReportXLSX(w, r)
+		err = writeReportXLSX(w, r, opts.Database)
 	case HTML:
 		err = writeReportHTML(w, normaliseReport(r))
 	default:
@@ -143,7 +146,33 @@ func redactReport(r *analysis.Report, redact func(string) string) *analysis.Repo
 	if r.Months == nil {
 		c.Months = nil
 	}
+	if r.EachBilled != nil {
+		c.EachBilled = func(fn func(month string, b analysis.BilledSubject) error) error {
+			return r.EachBilled(func(month string, b analysis.BilledSubject) error {
+				b.Subject = redact(b.Subject)
+				b.First.Subject = redact(b.First.Subject)
+				return fn(month, b)
+			})
+		}
+	}
 	return &c
+}
+
+// eachBilled calls fn for every billed subject of r, month by month: from
+// the database when the report streams them (EachBilled), else from each
+// month's Billed list.
+func eachBilled(r *analysis.Report, fn func(month string, b analysis.BilledSubject) error) error {
+	if r.EachBilled != nil {
+		return r.EachBilled(fn)
+	}
+	for _, m := range r.Months {
+		for _, b := range m.Billed {
+			if err := fn(m.Month, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // redactExplanation is redactReport for an explanation.

@@ -1,10 +1,12 @@
 package reports
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -304,13 +306,15 @@ func TestCSVReport(t *testing.T) {
 
 func TestXLSXReport(t *testing.T) {
 	r := testReport()
-	f, err := excelize.OpenReader(bytes.NewReader(writeReport(t, r, Options{Format: XLSX})))
+	r.Months[0].Status, r.Months[1].Status = analysis.StatusFinal, analysis.StatusPreliminary
+	book := writeReport(t, r, Options{Format: XLSX, Database: "/var/lib/mauledger/m.duckdb"})
+	f, err := excelize.OpenReader(bytes.NewReader(book))
 	if err != nil {
 		t.Fatalf("workbook does not open: %v", err)
 	}
 	defer f.Close()
 
-	if got, want := f.GetSheetList(), []string{"Summary", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "About"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "Bill", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "Chart data", "About"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
 
@@ -340,7 +344,7 @@ func TestXLSXReport(t *testing.T) {
 	}
 
 	// Summary: header, then one row per month.
-	if got := get("Summary", "A1") + "|" + get("Summary", "E1") + "|" + get("Summary", "G1"); got != "Month|Cost total|Complete" {
+	if got := get("Summary", "A1") + "|" + get("Summary", "E1") + "|" + get("Summary", "G1") + "|" + get("Summary", "H1"); got != "Month|Cost|Status|Complete" {
 		t.Errorf("Summary header = %q", got)
 	}
 	if get("Summary", "A2") != "2026-09" || get("Summary", "A3") != "2026-10" {
@@ -355,8 +359,10 @@ func TestXLSXReport(t *testing.T) {
 	if v := number("Summary", "E2"); v != 251.4 {
 		t.Errorf("Summary!E2 cost = %v, want 251.4", v)
 	}
-	if get("Summary", "F2") != "USD" || get("Summary", "G2") != "yes" || get("Summary", "G3") != "no" {
-		t.Errorf("Summary currency/complete = %q %q %q", get("Summary", "F2"), get("Summary", "G2"), get("Summary", "G3"))
+	if get("Summary", "F2") != "USD" || get("Summary", "G2") != "final" || get("Summary", "G3") != "preliminary" ||
+		get("Summary", "H2") != "yes" || get("Summary", "H3") != "no" {
+		t.Errorf("Summary currency/status/complete = %q %q %q %q %q", get("Summary", "F2"),
+			get("Summary", "G2"), get("Summary", "G3"), get("Summary", "H2"), get("Summary", "H3"))
 	}
 	formatted, err := f.GetCellValue("Summary", "E2")
 	if err != nil || formatted != "251.40 USD" {
@@ -402,6 +408,57 @@ func TestXLSXReport(t *testing.T) {
 	}
 	if got := monthly[1]; !slices.Equal(got, []string{"2026-09", "ALL", "family", "sdk", "5,000"}) {
 		t.Errorf("Monthly first row = %q", got)
+	}
+
+	// Bill: each band of each month as an invoice line, then the total.
+	bill, err := f.GetRows("Bill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + len(r.Months[0].Cost.Bands) + 1 + len(r.Months[1].Cost.Bands) + 1; len(bill) != want {
+		t.Errorf("Bill rows = %d, want %d", len(bill), want)
+	}
+	if got := bill[2]; !slices.Equal(got, []string{"2026-09", "band", "201", "5,000", "4,800", "0.05", "240.00 USD"}) {
+		t.Errorf("Bill's second band = %q", got)
+	}
+	if got := bill[1+len(r.Months[0].Cost.Bands)]; !slices.Equal(got, []string{"2026-09", "total", "", "", "5,240", "", "251.40 USD"}) {
+		t.Errorf("Bill's September total = %q", got)
+	}
+
+	// Every list sheet is an Excel table, filters on its header row.
+	for _, sheet := range []string{"Summary", "Bill", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "Chart data"} {
+		tables, err := f.GetTables(sheet)
+		if err != nil || len(tables) != 1 || !strings.HasPrefix(tables[0].Range, "A1:") {
+			t.Errorf("%s tables: %+v, %v", sheet, tables, err)
+		}
+	}
+
+	// Three charts beside the Summary, drawn from the Chart data sheet.
+	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var charts []string
+	for _, zf := range zr.File {
+		if strings.HasPrefix(zf.Name, "xl/charts/chart") {
+			rc, _ := zf.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			charts = append(charts, string(b))
+		}
+	}
+	if len(charts) != 3 || !strings.Contains(strings.Join(charts, ""), "Chart data&#39;!$B$2:$B$3") {
+		t.Errorf("%d charts", len(charts))
+	}
+	if data := string(xlsxSheetText(t, f, "Chart data")); !strings.HasPrefix(data, "Month\tusers by first family: sdk\tusers by first family: rest\t") ||
+		!strings.Contains(data, "2026-09\t5000\t200\t40\t251.4\t") {
+		t.Errorf("Chart data:\n%s", data)
+	}
+
+	props, err := f.GetDocProps()
+	if err != nil || !strings.Contains(props.Description, "Database /var/lib/mauledger/m.duckdb; scope service, evidence strict") ||
+		props.ContentStatus != "preliminary" || props.Created != "2026-11-02T08:30:00Z" {
+		t.Errorf("document properties: %+v, %v", props, err)
 	}
 
 	// About: settings, each assumption, the schema.

@@ -20,6 +20,8 @@ type barSeries struct {
 
 // barChart is a column chart of categories (months), its series stacked.
 type barChart struct {
+	// Key names the chart in a word or two (a workbook column's prefix).
+	Key        string
 	Title      string
 	Categories []string
 	Series     []barSeries

@@ -140,7 +140,7 @@ func (o *reportOptions) run(ctx context.Context) error {
 		return err
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
-		rep, err := a.Report(ctx, r, analysis.ReportOptions{Billed: format == reports.XLSX})
+		rep, err := a.Report(ctx, r, analysis.ReportOptions{StreamBilled: format == reports.XLSX})
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func (o *reportOptions) run(ctx context.Context) error {
 			return err
 		}
 		return o.output.write(o.io, func(w io.Writer) error {
-			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn})
+			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn, Database: store.Path})
 		})
 	})
 }

@@ -167,7 +167,12 @@ func (c *closer) run(ctx context.Context) (Result, error) {
 	}
 	c.log.Info("ledger", "rebuilt", st.Rebuilt, "activities", st.Rows, "took", since(took))
 
-	v, err := c.compute(ctx)
+	a, err := analysis.New(ctx, store.DB, c.job.Settings)
+	if err != nil {
+		return Result{}, err
+	}
+	defer a.Close() // the billed subjects stream from it while the version is written
+	v, err := c.compute(ctx, a)
 	if err != nil {
 		return Result{}, err
 	}
@@ -378,14 +383,9 @@ type computed struct {
 	state      ingest.State
 }
 
-func (c *closer) compute(ctx context.Context) (*computed, error) {
-	a, err := analysis.New(ctx, c.store.DB, c.job.Settings)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
+func (c *closer) compute(ctx context.Context, a *analysis.Analyzer) (*computed, error) {
 	months := analysis.MonthRange{From: c.job.Month, To: c.job.Month}
-	rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true, Now: c.started})
+	rep, err := a.Report(ctx, months, analysis.ReportOptions{StreamBilled: true, Now: c.started})
 	if err != nil {
 		return nil, err
 	}

@@ -217,7 +217,9 @@ func hash(write func(io.Writer) error) (string, error) {
 // writeOutputs writes the formats the job asks for and billed.csv into
 // dir, and lists them in m.
 func (c *closer) writeOutputs(dir string, v *computed, m *Manifest) error {
-	opts := func(f reports.Format) reports.Options { return reports.Options{Format: f, Redact: v.redact} }
+	opts := func(f reports.Format) reports.Options {
+		return reports.Options{Format: f, Redact: v.redact, Database: c.store.Path}
+	}
 	for _, o := range outputs {
 		if !c.wants(o.format) {
 			continue
