@@ -132,10 +132,10 @@ func TestXLSXSummaryShowsCoverage(t *testing.T) {
 		}
 		return v
 	}
-	if get("J1") != "Coverage" || get("J2") != "complete" || get("H3") != "no" ||
-		get("J3") != "live capture has 2 gaps longer than 4 h, the longest 9 h 12 m from 2026-10-03 01:00 UTC; "+
+	if get("I1") != "Coverage" || get("I2") != "complete" || get("G3") != "no" ||
+		get("I3") != "live capture has 2 gaps longer than 4 h, the longest 9 h 12 m from 2026-10-03 01:00 UTC; "+
 			"no REST snapshot taken after the month ended: run `mauledger ingest twilio`" {
-		t.Errorf("Summary coverage %q %q %q", get("J1"), get("J2"), get("J3"))
+		t.Errorf("Summary coverage %q %q %q", get("I1"), get("I2"), get("I3"))
 	}
 	about := string(xlsxSheetText(t, f, "About"))
 	if !strings.Contains(about, "Complete = no\tlive capture (webhooks and Event Streams) does not cover the whole month without a gap longer than 4 hours") {

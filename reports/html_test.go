@@ -3,7 +3,6 @@ package reports
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/mauledger/mauledger/internal/browser"
 )
-
-var screenshots = flag.String("screenshots", "", "also save the browser tests' screenshots in this folder")
 
 // openInBrowser writes page to a file, opens it in headless Chromium at a
 // desktop and at a phone's width, and checks what a reader would meet: no
@@ -32,15 +29,11 @@ func openInBrowser(t *testing.T, name string, page []byte) *browser.Page {
 		width, height int
 	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
 		shot := filepath.Join(dir, name+"-"+view.name+".png")
-		p, err := browser.Open(context.Background(), exe, path, view.width, view.height, shot)
+		p, err := browser.Open(context.Background(), exe, path, browser.View{Width: view.width, Height: view.height, Screenshot: shot})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("%s screenshot: %s", view.name, shot)
-		if *screenshots != "" {
-			b, _ := os.ReadFile(shot)
-			os.WriteFile(filepath.Join(*screenshots, filepath.Base(shot)), b, 0o644)
-		}
 		if len(p.Errors) > 0 || len(p.Requests) > 0 {
 			t.Errorf("%s %s: errors %q, requests %q", name, view.name, p.Errors, p.Requests)
 		}

@@ -63,11 +63,15 @@ func writeReportXLSX(w io.Writer, r *analysis.Report, database string) (err erro
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		sw, err := f.NewStreamWriter(ws.name)
+		open := streamed(f)
+		if ws.name == summarySheet {
+			open = inMemory(f)
+		}
+		sw, err := open(ws.name)
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		s := &sheet{f: f, name: ws.name, sw: sw, styles: st, next: 1, part: 1, table: ws.name != aboutSheet}
+		s := &sheet{f: f, name: ws.name, sw: sw, open: open, styles: st, next: 1, part: 1, table: ws.name != aboutSheet}
 		if err := ws.write(s, r); err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
@@ -120,7 +124,7 @@ func docProperties(r *analysis.Report, database string) *excelize.DocProperties 
 func writeSummarySheet(s *sheet, r *analysis.Report) error {
 	if err := s.header(
 		column{"Month", 10}, column{"Active users", 13}, column{"Identities", 12},
-		column{"Addresses", 12}, column{"Cost", 16}, column{"Currency", 10}, column{"Status", 12},
+		column{"Addresses", 12}, column{"Cost", 16}, column{"Status", 12},
 		column{"Complete", 10}, column{"Contract pricing", 17}, column{"Coverage", 60},
 	); err != nil {
 		return err
@@ -131,7 +135,7 @@ func writeSummarySheet(s *sheet, r *analysis.Report) error {
 			return err
 		}
 		if err := s.row(m.Month, s.count(m.ActiveUsers), s.count(m.Identities),
-			s.count(m.Addresses), cost, m.Cost.Currency, m.Status, yesNo(m.Complete), yesNo(m.Cost.Contract),
+			s.count(m.Addresses), cost, m.Status, yesNo(m.Complete), yesNo(m.Cost.Contract),
 			excelize.Cell{StyleID: s.styles.wrap, Value: coverageText(m.Complete, m.Coverage)},
 		); err != nil {
 			return err
@@ -242,13 +246,84 @@ var maxSheetRows = excelize.TotalRows
 type sheet struct {
 	f      *excelize.File
 	name   string // of the first sheet
-	sw     *excelize.StreamWriter
+	sw     rowWriter
+	open   func(name string) (rowWriter, error)
 	styles *styles
 	next   int      // the row the next call to row writes
 	cols   []column // the header, repeated on each continuation
 	part   int      // 1, then 2 for "NAME (2)"...
 	table  bool     // each part is an Excel table
 }
+
+// rowWriter writes a sheet's rows: excelize's StreamWriter, which keeps
+// memory flat however long the sheet, or cells set in memory for the
+// Summary, to which charts and a page setup are added afterwards (excelize
+// cannot add those to a streamed sheet).
+type rowWriter interface {
+	SetColWidth(first, last int, width float64) error
+	SetPanes(panes *excelize.Panes) error
+	SetRow(cell string, values []any, opts ...excelize.RowOpts) error
+	AddTable(table *excelize.Table) error
+	Flush() error
+}
+
+func streamed(f *excelize.File) func(string) (rowWriter, error) {
+	return func(name string) (rowWriter, error) { return f.NewStreamWriter(name) }
+}
+
+func inMemory(f *excelize.File) func(string) (rowWriter, error) {
+	return func(name string) (rowWriter, error) { return cellWriter{f, name}, nil }
+}
+
+// cellWriter is a rowWriter that sets each cell of a sheet held in memory.
+type cellWriter struct {
+	f     *excelize.File
+	sheet string
+}
+
+func (c cellWriter) SetColWidth(first, last int, width float64) error {
+	from, err := excelize.ColumnNumberToName(first)
+	if err != nil {
+		return err
+	}
+	to, err := excelize.ColumnNumberToName(last)
+	if err != nil {
+		return err
+	}
+	return c.f.SetColWidth(c.sheet, from, to, width)
+}
+
+func (c cellWriter) SetPanes(panes *excelize.Panes) error { return c.f.SetPanes(c.sheet, panes) }
+
+func (c cellWriter) SetRow(cell string, values []any, _ ...excelize.RowOpts) error {
+	col, row, err := excelize.CellNameToCoordinates(cell)
+	if err != nil {
+		return err
+	}
+	for i, v := range values {
+		name, err := excelize.CoordinatesToCellName(col+i, row)
+		if err != nil {
+			return err
+		}
+		style := 0
+		if c, ok := v.(excelize.Cell); ok {
+			v, style = c.Value, c.StyleID
+		}
+		if err := c.f.SetCellValue(c.sheet, name, v); err != nil {
+			return err
+		}
+		if style != 0 {
+			if err := c.f.SetCellStyle(c.sheet, name, name, style); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c cellWriter) AddTable(table *excelize.Table) error { return c.f.AddTable(c.sheet, table) }
+
+func (c cellWriter) Flush() error { return nil }
 
 type column struct {
 	title string
@@ -321,7 +396,7 @@ func (s *sheet) continueOnNewSheet() error {
 	if _, err := s.f.NewSheet(name); err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}
-	sw, err := s.f.NewStreamWriter(name)
+	sw, err := s.open(name)
 	if err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}

@@ -58,7 +58,7 @@ func writeChartDataSheet(s *sheet, r *analysis.Report) error {
 	cols := []column{{"Month", 10}}
 	for _, c := range charts {
 		for _, ser := range c.Series {
-			cols = append(cols, column{chartColumn(c, ser), 16})
+			cols = append(cols, column{ser.Name, 16})
 		}
 	}
 	if err := s.header(cols...); err != nil {
@@ -78,14 +78,9 @@ func writeChartDataSheet(s *sheet, r *analysis.Report) error {
 	return nil
 }
 
-// chartColumn names a series' column in the Chart data sheet; table
-// headers must differ, so it carries the chart's kind.
-func chartColumn(c barChart, s barSeries) string {
-	return c.Key + ": " + s.Name
-}
-
-// addSummaryCharts places the charts right of the Summary's table, one
-// under the other, each reading its series from the Chart data sheet.
+// addSummaryCharts places the charts side by side under the Summary's
+// table, each reading its series from the Chart data sheet, and makes the
+// sheet print on one landscape page.
 func addSummaryCharts(f *excelize.File, r *analysis.Report) error {
 	if len(r.Months) == 0 {
 		return nil
@@ -94,11 +89,18 @@ func addSummaryCharts(f *excelize.File, r *analysis.Report) error {
 	last := len(r.Months) + 1
 	col := 2 // the Chart data sheet's first series column
 	for i, c := range charts {
+		numFmt := "#,##0"
+		if c.Key == "cost" {
+			numFmt = "#,##0.00"
+		}
+		zero, single := 0.0, false
 		chart := &excelize.Chart{
-			Type:   excelize.ColStacked,
-			Title:  excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
-			Legend: excelize.ChartLegend{Position: "bottom"},
-			Format: excelize.GraphicOptions{ScaleX: 1.3, ScaleY: 1.2},
+			Type:       excelize.ColStacked,
+			VaryColors: &single,
+			Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
+			Legend:     excelize.ChartLegend{Position: "bottom"},
+			YAxis:      excelize.ChartAxis{MajorGridLines: true, Minimum: &zero, NumFmt: excelize.ChartNumFmt{CustomNumFmt: numFmt}},
+			Dimension:  excelize.ChartDimension{Width: chartPixelsWide, Height: 340},
 		}
 		for _, s := range c.Series {
 			name, err := excelize.ColumnNumberToName(col)
@@ -116,10 +118,21 @@ func addSummaryCharts(f *excelize.File, r *analysis.Report) error {
 			})
 			col++
 		}
-		// Each chart is about 23 rows high at this scale.
-		if err := f.AddChart(summarySheet, fmt.Sprintf("L%d", 2+i*24), chart); err != nil {
+		// Two blank rows under the table, side by side.
+		if err := f.AddChart(summarySheet, fmt.Sprintf("%s%d", chartColumns[i], last+3), chart); err != nil {
 			return err
 		}
 	}
-	return nil
+	landscape, one, fit := "landscape", 1, true
+	if err := f.SetPageLayout(summarySheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &one}); err != nil {
+		return err
+	}
+	return f.SetSheetProps(summarySheet, &excelize.SheetPropsOptions{FitToPage: &fit})
 }
+
+// chartPixelsWide is each chart's width; chartColumns are where they
+// start: at these columns of the Summary (of its widths) three of them
+// sit side by side under the table without overlapping.
+const chartPixelsWide = 350
+
+var chartColumns = []string{"A", "E", "I"}
