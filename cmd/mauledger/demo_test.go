@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,17 +60,25 @@ func TestDemoEndsWithACloseThatTheConfigItLeavesRepeats(t *testing.T) {
 	}
 }
 
+var screenshots = flag.String("screenshots", "", "save the README's screenshot of the demo's report.html (report-html.png) in this folder")
+
 // checkDemoPage opens the demo's HTML report in Chromium: it loads offline
 // without errors, draws its three charts, and shows the demo's figures.
 func checkDemoPage(t *testing.T, path string) {
 	t.Helper()
 	exe := browser.Require(t)
 	shot := filepath.Join(t.TempDir(), "demo-report.png")
-	p, err := browser.Open(context.Background(), exe, path, 1280, 900, shot)
+	p, err := browser.Open(context.Background(), exe, path, browser.View{Width: 1280, Height: 900, Screenshot: shot})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of the demo's report.html: %s", shot)
+	if *screenshots != "" {
+		readme := browser.View{Width: 1280, Height: 1000, Screenshot: filepath.Join(*screenshots, "report-html.png"), ViewportOnly: true}
+		if _, err := browser.Open(context.Background(), exe, path, readme); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(p.Errors) > 0 || len(p.Requests) > 0 || p.Overflow > 0 {
 		t.Errorf("report.html: errors %q, requests %q, %d px too wide", p.Errors, p.Requests, p.Overflow)
 	}

@@ -66,10 +66,18 @@ type Page struct {
 	Overflow int
 }
 
-// Open loads the file at path in headless Chromium (the binary exe) in a
-// viewport of width by height CSS pixels, and saves a full-page PNG
-// screenshot at shot.
-func Open(ctx context.Context, exe, path string, width, height int, shot string) (*Page, error) {
+// View is how to look at a page: the viewport in CSS pixels, and where to
+// save a PNG screenshot of the whole page, or of the viewport only.
+type View struct {
+	Width, Height int
+	Screenshot    string
+	ViewportOnly  bool
+}
+
+// Open loads the file at path in headless Chromium (the binary exe) as v
+// says, and saves its screenshot.
+func Open(ctx context.Context, exe, path string, v View) (*Page, error) {
+	width, height := v.Width, v.Height
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -137,7 +145,9 @@ func Open(ctx context.Context, exe, path string, width, height int, shot string)
 		overflow, err = chromedp.Run(tab, chromedp.Evaluate[int](`Math.max(0, document.documentElement.scrollWidth - window.innerWidth)`))
 	}
 	var png []byte
-	if err == nil {
+	if err == nil && v.ViewportOnly {
+		png, err = chromedp.Run(tab, chromedp.CaptureScreenshot())
+	} else if err == nil {
 		png, err = chromedp.Run(tab, chromedp.FullScreenshot(100))
 	}
 	if err != nil {
@@ -146,7 +156,7 @@ func Open(ctx context.Context, exe, path string, width, height int, shot string)
 	if len(png) == 0 {
 		return nil, errors.New("chromium took an empty screenshot")
 	}
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
+	if err := os.WriteFile(v.Screenshot, png, 0o644); err != nil {
 		return nil, err
 	}
 	mu.Lock()
