@@ -34,7 +34,7 @@ var (
 		"when":       htmlTime,
 		"sourceName": func(s string) string { return cmp.Or(coverageSourceNames[s], s) },
 		"familyRows": familyRows,
-		"describe":   describeSetting,
+		"describe":   func(setting, value string) string { return describe(value, settingMeanings[setting]) },
 		"limit":      func(gs []analysis.DuplicateGroup) []analysis.DuplicateGroup { return gs[:min(len(gs), maxListed)] },
 	}).Parse(pageTemplate))
 )
@@ -123,22 +123,13 @@ func familyRows(f analysis.Figures) []familyRow {
 	return rows
 }
 
-func describeSetting(name string, value any) string {
-	v := ""
-	switch x := value.(type) {
-	case analysis.Scope:
-		v = string(x)
-	case analysis.Evidence:
-		v = string(x)
-	case analysis.UnknownAuthors:
-		v = string(x)
-	}
-	return describe(v, map[string]map[string]string{
-		"scope": scopeMeaning, "evidence": evidenceMeaning, "unknown_authors": unknownAuthorsMeaning,
-	}[name])
+// settingMeanings are what each setting's values mean, by the name the
+// page template gives the setting.
+var settingMeanings = map[string]map[string]string{
+	"scope": scopeMeaning, "evidence": evidenceMeaning, "unknown_authors": unknownAuthorsMeaning,
 }
 
-// reportCharts are the report's charts, in the HTML overview and beside
+// reportCharts are the report's charts, in the HTML overview and under
 // the workbook's Summary: active users per month stacked by the family of
 // each one's first qualifying activity, cost per month, and active users
 // per month stacked by Conversation Service.
