@@ -58,6 +58,7 @@ func TestHTMLReportInABrowser(t *testing.T) {
 		"mauledger MAU report 2026-09 to 2026-10", "Overview", "5,240", "5,200 identities, 40 addresses",
 		"Who is billed, by family and rule", "sdk.connect", "Per Conversation Service", "The bill", "Total (USD)",
 		"Coverage", "Data quality", "Identity hygiene", "What to do", "About", "twilio-conversations-list-usd",
+		"service (a subject active in two services is two users)",
 	} {
 		if !strings.Contains(p.Text, want) {
 			t.Errorf("the page does not show %q", want)
