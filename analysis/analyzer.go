@@ -73,7 +73,7 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	restore, err := duckmem.Limit(ctx, conn, duckmem.Budget)
+	restore, err := duckmem.Limit(ctx, conn, duckmem.ReportBudget)
 	if err != nil {
 		conn.Close()
 		return nil, err

@@ -248,8 +248,19 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 }
 
 // eachBilled calls fn for every billed subject of the months of r, month
-// by month, with its first qualifying activity.
+// by month, with its first qualifying activity. It asks for one month at a
+// time: sorting a month's subjects takes a twelfth of the memory of
+// sorting a year's.
 func (a *Analyzer) eachBilled(ctx context.Context, r MonthRange, fn func(month string, b BilledSubject) error) error {
+	for _, m := range r.Months() {
+		if err := a.eachBilledOf(ctx, MonthRange{m, m}, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Analyzer) eachBilledOf(ctx context.Context, r MonthRange, fn func(month string, b BilledSubject) error) error {
 	return a.eachRow(ctx, "list billed users", billedSQL, func(rows *sql.Rows) error {
 		var (
 			month string
