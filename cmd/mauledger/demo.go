@@ -162,7 +162,7 @@ month: %[3]s
 database: demo.duckdb
 output:
   dir: closed
-  formats: [xlsx, json, csv, identities-csv, identities-json]
+  formats: [xlsx, json, csv, html, identities-csv, identities-json]
 `
 
 // closeLastMonth writes the demo's config and closes its last month with

@@ -37,7 +37,7 @@ func TestDemoEndsWithACloseThatTheConfigItLeavesRepeats(t *testing.T) {
 		Files []struct{ Name string } `json:"files"`
 	}
 	if err := json.Unmarshal([]byte(mustRead(filepath.Join(dir, "closed", "2026-10", "latest", "manifest.json"))), &m); err != nil ||
-		m.Schema != "mauledger.close/v1" || m.Figures.ActiveUsers != 12401 || !m.Figures.Complete || len(m.Files) != 6 {
+		m.Schema != "mauledger.close/v1" || m.Figures.ActiveUsers != 12401 || !m.Figures.Complete || len(m.Files) != 7 {
 		t.Errorf("the demo's manifest: %+v, %v", m, err)
 	}
 

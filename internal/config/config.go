@@ -29,7 +29,7 @@ const DefaultFile = "mauledger.yaml"
 var ErrInvalid = errors.New("invalid config")
 
 // Formats are the outputs a close can write, in the order it writes them.
-var Formats = []string{"xlsx", "json", "csv", "identities-csv", "identities-json"}
+var Formats = []string{"xlsx", "json", "csv", "html", "identities-csv", "identities-json", "identities-html"}
 
 // Config is a checked mauledger.yaml. Relative paths in the file are
 // relative to the file's own folder and are made absolute by Load.

@@ -42,7 +42,7 @@ type Job struct {
 	// OutDir holds a folder per month, a folder per version in it.
 	OutDir string
 	// Formats are the outputs besides billed.csv and manifest.json, among
-	// xlsx, json, csv, identities-csv and identities-json.
+	// config.Formats.
 	Formats []string
 	Redact  bool
 	// Healthcheck is a healthchecks.io-style ping URL; empty for none.
@@ -393,7 +393,7 @@ func (c *closer) compute(ctx context.Context, a *analysis.Analyzer) (*computed, 
 	if !hasEvidence(v.month.Coverage) {
 		return nil, fail.Usage(fmt.Errorf("close %s: %w: load its events first (or name them in the config's sources)", c.job.Month, ErrNoEvidence))
 	}
-	if c.wants("identities-csv") || c.wants("identities-json") {
+	if c.wants("identities-csv") || c.wants("identities-json") || c.wants("identities-html") {
 		if v.identities, err = a.Identities(ctx, months, analysis.DefaultHygieneOptions()); err != nil {
 			return nil, err
 		}

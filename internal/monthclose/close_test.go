@@ -424,7 +424,7 @@ func TestCloseCountsRejectedLinesAndGoesOn(t *testing.T) {
 func TestCloseRedactsEveryFileItWrites(t *testing.T) {
 	e := newEnv(t, false)
 	e.job.Redact = true
-	e.job.Formats = []string{"json", "csv", "identities-csv", "identities-json"}
+	e.job.Formats = []string{"json", "csv", "html", "identities-csv", "identities-json", "identities-html"}
 	e.drop("live.ndjson", heartbeat())
 	e.close(novemberTenth)
 	e.drop("late.ndjson", message(1000, "dave@example.com", time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)))

@@ -32,8 +32,8 @@ const (
 
 // outputs are the files each format writes, in the order of config.Formats.
 var outputs = []struct{ format, file string }{
-	{"xlsx", "report.xlsx"}, {"json", "report.json"}, {"csv", "report.csv"},
-	{"identities-csv", "identities.csv"}, {"identities-json", "identities.json"},
+	{"xlsx", "report.xlsx"}, {"json", "report.json"}, {"csv", "report.csv"}, {"html", "report.html"},
+	{"identities-csv", "identities.csv"}, {"identities-json", "identities.json"}, {"identities-html", "identities.html"},
 }
 
 // publish writes the month as a new version, unless the latest version
@@ -230,6 +230,8 @@ func (c *closer) writeOutputs(dir string, v *computed, m *Manifest) error {
 			write = func(w io.Writer) error { return reports.WriteIdentities(w, v.identities, opts(reports.CSV)) }
 		case "identities-json":
 			write = func(w io.Writer) error { return reports.WriteIdentities(w, v.identities, opts(reports.JSON)) }
+		case "identities-html":
+			write = func(w io.Writer) error { return reports.WriteIdentities(w, v.identities, opts(reports.HTML)) }
 		default:
 			write = func(w io.Writer) error { return reports.WriteReport(w, v.report, opts(reports.Format(o.format))) }
 		}
