@@ -25,10 +25,13 @@ const (
 	JSON  Format = "json"
 	XLSX  Format = "xlsx"
 	HTML  Format = "html"
+	// Parquet is a folder, not a stream: report writes MonthlyRows there
+	// (see internal/parquet); WriteReport refuses it.
+	Parquet Format = "parquet"
 )
 
-// Formats lists every format WriteReport accepts.
-var Formats = []Format{Table, CSV, JSON, XLSX, HTML}
+// Formats lists every format a command may be asked for.
+var Formats = []Format{Table, CSV, JSON, XLSX, HTML, Parquet}
 
 // ErrBadFormat is returned for an output format that does not exist, or
 // that a writer does not offer.
@@ -84,6 +87,8 @@ func WriteReport(w io.Writer, r *analysis.Report, opts Options) error {
 		err = writeReportXLSX(w, r, opts.Database)
 	case HTML:
 		err = writeReportHTML(w, normaliseReport(r))
+	case Parquet:
+		return fmt.Errorf("%w: parquet is a folder of files, written by report --format parquet --out DIR", ErrBadFormat)
 	default:
 		return fmt.Errorf("%w %q: want one of %s", ErrBadFormat, opts.Format, formatList())
 	}

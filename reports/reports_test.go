@@ -39,19 +39,19 @@ func writeExplanation(t *testing.T, e *analysis.Explanation, opts Options) []byt
 }
 
 func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{"table": Table, "csv": CSV, "JSON": JSON, " xlsx ": XLSX} {
+	for in, want := range map[string]Format{"table": Table, "csv": CSV, "JSON": JSON, " xlsx ": XLSX, "html": HTML, "Parquet": Parquet} {
 		got, err := ParseFormat(in)
 		if err != nil || got != want {
 			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "xml", "parquet"} {
+	for _, in := range []string{"", "xml", "pdf"} {
 		_, err := ParseFormat(in)
 		if !errors.Is(err, ErrBadFormat) {
 			t.Errorf("ParseFormat(%q) error = %v, want ErrBadFormat", in, err)
 			continue
 		}
-		if !strings.Contains(err.Error(), "table, csv, json, xlsx") {
+		if !strings.Contains(err.Error(), "table, csv, json, xlsx, html, parquet") {
 			t.Errorf("ParseFormat(%q) error %q does not list the formats", in, err)
 		}
 	}
@@ -272,7 +272,7 @@ func TestCSVReport(t *testing.T) {
 		"rule_sdk_connect", "rule_sdk_message", "rule_sdk_join_leave",
 		"rule_rest_user_write", "rule_rest_message_author", "rule_rest_participant_write",
 		"rule_channel_inbound_message", "rule_channel_address_added",
-		"cost_total", "currency", "complete",
+		"cost_total", "currency", "complete", "status",
 	}
 	if !slices.Equal(rows[0], wantHeader) {
 		t.Fatalf("header = %q\nwant     %q", rows[0], wantHeader)

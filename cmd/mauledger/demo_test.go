@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"os"
@@ -42,6 +43,7 @@ func TestDemoEndsWithACloseThatTheConfigItLeavesRepeats(t *testing.T) {
 	}
 
 	checkDemoPage(t, filepath.Join(dir, "report.html"))
+	checkDemoExports(t, filepath.Join(dir, "demo.duckdb"))
 
 	if again := mauledger(t, "", "close", "--config", config); again.code != 0 || again.stdout != "2026-10 unchanged: v1\n" {
 		t.Errorf("close with the demo's config: %+v", again)
@@ -90,5 +92,67 @@ func checkDemoPage(t *testing.T, path string) {
 		if !strings.Contains(p.Text, want) {
 			t.Errorf("report.html does not show %q", want)
 		}
+	}
+}
+
+// checkDemoExports exports the demo's tables as Parquet and reads them back
+// as a warehouse would, with DuckDB's read_parquet and Hive partitioning:
+// each month's MAU is the report's.
+func checkDemoExports(t *testing.T, db string) {
+	t.Helper()
+	out := t.TempDir()
+	for _, args := range [][]string{
+		{"export", "ledger", "--db", db, "--out", filepath.Join(out, "ledger")},
+		{"export", "subject-months", "--db", db, "--out", filepath.Join(out, "billed"), "--redact"},
+		{"export", "monthly", "--db", db, "--from", "2026-05", "--to", "2026-10", "--out", filepath.Join(out, "monthly")},
+		{"report", "--db", db, "--month", "2026-10", "--format", "parquet", "--out", filepath.Join(out, "october")},
+	} {
+		if r := mauledger(t, "", args...); r.code != 0 {
+			t.Fatalf("%v: %+v", args, r)
+		}
+	}
+	if r := mauledger(t, "", "export", "monthly", "--db", db, "--out", filepath.Join(out, "monthly")); r.code != fail.CodeInput ||
+		!strings.Contains(r.stderr, "folder exists and is not empty") {
+		t.Errorf("an export over an earlier one: %+v", r)
+	}
+	var report struct {
+		Months []struct {
+			Month       string `json:"month"`
+			ActiveUsers int    `json:"active_users"`
+		} `json:"months"`
+	}
+	r := mauledger(t, "", "report", "--db", db, "--from", "2026-05", "--to", "2026-10", "--format", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &report); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := reader.QueryRow(query, args...).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return n
+	}
+	glob := func(name string) string { return filepath.Join(out, name, "**", "*.parquet") }
+	for _, m := range report.Months {
+		billed := count(`SELECT count(*) FROM read_parquet(?, hive_partitioning = true) WHERE month = ?`, glob("billed"), m.Month)
+		monthly := count(`SELECT active_users FROM read_parquet(?, hive_partitioning = true) WHERE month = ? AND service_sid = 'ALL'`, glob("monthly"), m.Month)
+		if billed != m.ActiveUsers || monthly != m.ActiveUsers {
+			t.Errorf("%s: report %d, subject-months %d, monthly %d", m.Month, m.ActiveUsers, billed, monthly)
+		}
+	}
+	if n := count(`SELECT count(*) FROM read_parquet(?, hive_partitioning = true) WHERE subject LIKE '%@example.com'`, glob("billed")); n != 0 {
+		t.Errorf("%d redacted subject-months name an identity", n)
+	}
+	if n := count(`SELECT count(DISTINCT service) FROM read_parquet(?, hive_partitioning = true) WHERE month = '2026-10'`, glob("ledger")); n < 3 {
+		t.Errorf("the ledger of 2026-10 is in %d service partitions", n)
+	}
+	if n := count(`SELECT active_users FROM read_parquet(?, hive_partitioning = true) WHERE service_sid = 'ALL'`, glob("october")); n != report.Months[5].ActiveUsers {
+		t.Errorf("report --format parquet: %d active users", n)
 	}
 }

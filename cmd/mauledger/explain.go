@@ -61,7 +61,7 @@ func (o *explainOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == reports.XLSX || format == reports.HTML {
+	if format == reports.XLSX || format == reports.HTML || format == reports.Parquet {
 		return fail.Usagef("explain writes table, csv or json, not %s", format)
 	}
 	settings := analysis.DefaultSettings()

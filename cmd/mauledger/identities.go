@@ -75,7 +75,7 @@ func (o *identitiesOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == reports.XLSX {
+	if format == reports.XLSX || format == reports.Parquet {
 		return fail.Usagef("identities writes table, csv, json or html; the XLSX report (report --out FILE.xlsx) has the hygiene sheets")
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {

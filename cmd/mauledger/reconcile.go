@@ -62,7 +62,7 @@ func (o *reconcileOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == reports.XLSX || format == reports.HTML {
+	if format == reports.XLSX || format == reports.HTML || format == reports.Parquet {
 		return fail.Usagef("reconcile writes table, csv or json, not %s", format)
 	}
 	return o.global.analyze(ctx, settings, func(_ *ingest.Store, a *analysis.Analyzer) error {
