@@ -28,12 +28,21 @@ type Settings struct {
 	Evidence       Evidence
 	UnknownAuthors UnknownAuthors
 	Prices         PriceTable
+	// FinalAfter is how long after its end a complete month stays
+	// preliminary: late data can still arrive (Event Streams queues events
+	// for up to 4 hours; a webhook file can come a day late).
+	FinalAfter time.Duration
 }
 
+// DefaultFinalAfter is the grace period after a month's end unless the
+// settings say otherwise.
+const DefaultFinalAfter = 48 * time.Hour
+
 // DefaultSettings are service scope, strict evidence, unknown authors
-// ignored and list prices.
+// ignored, list prices and a 48-hour grace period.
 func DefaultSettings() Settings {
-	return Settings{Scope: ScopeService, Evidence: EvidenceStrict, UnknownAuthors: UnknownAuthorsIgnore, Prices: DefaultPrices()}
+	return Settings{Scope: ScopeService, Evidence: EvidenceStrict, UnknownAuthors: UnknownAuthorsIgnore, Prices: DefaultPrices(),
+		FinalAfter: DefaultFinalAfter}
 }
 
 // Analyzer runs the analysis queries on one connection of a store. Apart
@@ -64,7 +73,7 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 	if err != nil {
 		return nil, err
 	}
-	restore, err := duckmem.Limit(ctx, conn, duckmem.Budget)
+	restore, err := duckmem.Limit(ctx, conn, duckmem.ReportBudget)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -152,6 +161,7 @@ func (a *Analyzer) About() About {
 		Evidence:       s.Evidence,
 		UnknownAuthors: s.UnknownAuthors,
 		PriceTable:     s.Prices.Name,
+		FinalAfter:     s.FinalAfter.String(),
 		Assumptions: []string{
 			"Months are calendar months in UTC.",
 			"Scope " + scope + ".",
@@ -163,6 +173,7 @@ func (a *Analyzer) About() About {
 			"Any event from an SDK proves its client identity was connected at that moment (sdk.connect).",
 			"Messages with the default author \"system\" bill nobody. A message with a ParticipantSid bills its author, a participant.",
 			"Event Streams events and REST snapshots carry no Source: they are taken as API actions, except messages from a participant's channel address (inbound from that channel).",
+			fmt.Sprintf("A month's figures are preliminary until it is complete and %g hours have passed since it ended, then final: late data (Event Streams queues up to 4 hours; a file can come a day late) may still change a preliminary month.", s.FinalAfter.Hours()),
 			"A month is complete only when live capture (webhooks, Event Streams) covers it with no gap longer than 4 hours and a REST snapshot (ingest twilio) was taken after it ended; otherwise its figures are a lower bound: snapshots cannot see SDK connections or removed participants, and see only each User's last update.",
 			"A User update is a write (rest.user_write) when its DateUpdated is the event's own time, within a minute, whatever IsOnline says; IsOnline true with an older DateUpdated is a connection, IsOnline false a user going offline.",
 			"Cost is graduated over the account's total MAU for the month; bands marked contract are estimated at the last published rate.",

@@ -56,8 +56,8 @@ func (c *Coverage) source(s string) *SourceCoverage {
 
 // fillCoverage states every month's coverage and judges by it whether the
 // month is complete.
-func (a *Analyzer) fillCoverage(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
-	cov, err := a.coverage(ctx, r, time.Now())
+func (a *Analyzer) fillCoverage(ctx context.Context, r MonthRange, months map[string]*MonthReport, now time.Time) error {
+	cov, err := a.coverage(ctx, r, now)
 	if err != nil {
 		return err
 	}

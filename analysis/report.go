@@ -12,22 +12,29 @@ import (
 // dimension a report shows, from subject_months. The subject key follows
 // the scope: with service scope a subject is (service, kind, subject), with
 // account scope (kind, subject). Per-service rows are always per service.
+//
+// first_family counts each subject once, by the family of its first
+// qualifying activity (first is ordered by time), so that these counts add
+// up to the active users, as a stacked chart needs.
 const figureSQL = `
 WITH scoped AS (
-    SELECT month, subject_kind, rule_list(bit_or(rule_bits)) AS rules
+    SELECT month, subject_kind, rule_list(bit_or(rule_bits)) AS rules, split_part(min(first).rule, '.', 1) AS first_family
     FROM subject_months
     WHERE month BETWEEN $from AND $to
     GROUP BY month, CASE WHEN $account THEN '' ELSE service_sid END, subject_kind, subject
 ),
 per_service AS (
-    SELECT month, service_sid, subject_kind, rule_list(rule_bits) FROM subject_months WHERE month BETWEEN $from AND $to
+    SELECT month, service_sid, subject_kind, rule_list(rule_bits), split_part(first.rule, '.', 1)
+    FROM subject_months WHERE month BETWEEN $from AND $to
 ),
 counted AS (
-    SELECT month, NULL AS service_sid, subject_kind, rules FROM scoped
+    SELECT month, NULL AS service_sid, subject_kind, rules, first_family FROM scoped
     UNION ALL
     SELECT * FROM per_service
 )
 SELECT month, service_sid, 'total' AS dim, '' AS value, count(*) AS n FROM counted GROUP BY ALL
+UNION ALL
+SELECT month, service_sid, 'first_family', first_family, count(*) FROM counted GROUP BY ALL
 UNION ALL
 SELECT month, service_sid, 'kind', subject_kind, count(*) FROM counted GROUP BY ALL
 UNION ALL
@@ -59,6 +66,13 @@ type ReportOptions struct {
 	// "Active users"): a million rows for a million users, so it is made
 	// only when asked for.
 	Billed bool
+	// StreamBilled sets Report.EachBilled instead, which reads the billed
+	// subjects from the database each time it is called and holds none of
+	// them: for a workbook of millions of rows.
+	StreamBilled bool
+	// Now is the time the report is made at, which decides whether a month
+	// is over and whether it is final; zero means the clock's.
+	Now time.Time
 }
 
 // Report computes the monthly report for every month of r.
@@ -66,9 +80,13 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 	if err := a.selectRange(ctx, r); err != nil {
 		return nil, err
 	}
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	rep := &Report{
 		Schema:      ReportSchema,
-		GeneratedAt: time.Now().UTC().Truncate(time.Second),
+		GeneratedAt: now.UTC().Truncate(time.Second),
 		From:        r.From.String(),
 		To:          r.To.String(),
 		About:       a.About(),
@@ -88,11 +106,17 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 	for i := range rep.Months {
 		months[rep.Months[i].Month] = &rep.Months[i]
 	}
+	fillCoverage := func(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+		return a.fillCoverage(ctx, r, months, now)
+	}
 	steps := []func(context.Context, MonthRange, map[string]*MonthReport) error{
-		a.fillFigures, a.fillCoverage, a.fillDataQuality,
+		a.fillFigures, fillCoverage, a.fillDataQuality,
 	}
 	if o.Billed {
 		steps = append(steps, a.fillBilled)
+	}
+	if o.StreamBilled {
+		rep.EachBilled = func(fn func(month string, b BilledSubject) error) error { return a.eachBilled(ctx, r, fn) }
 	}
 	for _, step := range steps {
 		if err := step(ctx, r, months); err != nil {
@@ -107,6 +131,7 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 		m := &rep.Months[i]
 		m.Hygiene = hygiene[i]
 		m.Cost = a.settings.Prices.Cost(m.ActiveUsers)
+		m.Status = a.status(r.Months()[i], m.Complete, now)
 		slices.SortFunc(m.Services, func(x, y ServiceFigures) int {
 			if x.ActiveUsers != y.ActiveUsers {
 				return y.ActiveUsers - x.ActiveUsers
@@ -117,10 +142,28 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 	return rep, nil
 }
 
+// The statuses of a month's figures.
+const (
+	// StatusPreliminary: late data may still change the month.
+	StatusPreliminary = "preliminary"
+	// StatusFinal: the month is complete and its grace period has passed.
+	StatusFinal = "final"
+)
+
+// status is a month's status at now: final once it is complete and
+// Settings.FinalAfter has passed since it ended, else preliminary.
+func (a *Analyzer) status(m Month, complete bool, now time.Time) string {
+	if complete && !now.Before(m.End().Add(a.settings.FinalAfter)) {
+		return StatusFinal
+	}
+	return StatusPreliminary
+}
+
 func newFigures() Figures {
-	f := Figures{ByFamily: map[string]int{}, ByRule: map[string]int{}}
+	f := Figures{ByFamily: map[string]int{}, ByFirstFamily: map[string]int{}, ByRule: map[string]int{}}
 	for _, fam := range Families {
 		f.ByFamily[fam] = 0
+		f.ByFirstFamily[fam] = 0
 	}
 	for _, r := range Rules {
 		f.ByRule[r] = 0
@@ -140,6 +183,8 @@ func (f *Figures) set(dim, value string, n int) {
 		}
 	case "family":
 		f.ByFamily[value] = n
+	case "first_family":
+		f.ByFirstFamily[value] = n
 	case "rule":
 		f.ByRule[value] = n
 	}
@@ -196,6 +241,26 @@ const serviceUnknownFix = "no evidence names their Conversation Service (Event S
 	"run `mauledger ingest twilio` so that the REST snapshot tells the service of each conversation and user"
 
 func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[string]*MonthReport) error {
+	return a.eachBilled(ctx, r, func(month string, b BilledSubject) error {
+		months[month].Billed = append(months[month].Billed, b)
+		return nil
+	})
+}
+
+// eachBilled calls fn for every billed subject of the months of r, month
+// by month, with its first qualifying activity. It asks for one month at a
+// time: sorting a month's subjects takes a twelfth of the memory of
+// sorting a year's.
+func (a *Analyzer) eachBilled(ctx context.Context, r MonthRange, fn func(month string, b BilledSubject) error) error {
+	for _, m := range r.Months() {
+		if err := a.eachBilledOf(ctx, MonthRange{m, m}, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Analyzer) eachBilledOf(ctx context.Context, r MonthRange, fn func(month string, b BilledSubject) error) error {
 	return a.eachRow(ctx, "list billed users", billedSQL, func(rows *sql.Rows) error {
 		var (
 			month string
@@ -207,8 +272,7 @@ func (a *Analyzer) fillBilled(ctx context.Context, r MonthRange, months map[stri
 			return err
 		}
 		f.ServiceSID, f.Kind, f.Subject, f.Family = b.ServiceSID, b.Kind, b.Subject, family(f.Rule)
-		months[month].Billed = append(months[month].Billed, b)
-		return nil
+		return fn(month, b)
 	}, a.rangeArgs(r)...)
 }
 

@@ -61,6 +61,9 @@ type Figures struct {
 	// ByFamily counts the subjects with at least one activity of each family;
 	// a subject active in two families counts in both.
 	ByFamily map[string]int `json:"by_family"`
+	// ByFirstFamily counts each subject once, by the family of its first
+	// qualifying activity of the month: these add up to ActiveUsers.
+	ByFirstFamily map[string]int `json:"by_first_family"`
 	// ByRule counts the subjects with at least one activity under each rule.
 	ByRule map[string]int `json:"by_rule"`
 }
@@ -135,6 +138,10 @@ type MonthReport struct {
 	// cannot see SDK connections or removed participants, and live capture
 	// that was down saw nothing meanwhile.
 	Complete bool `json:"complete"`
+	// Status is "final" once the month is complete and the settings' grace
+	// period (FinalAfter) has passed since it ended, else "preliminary":
+	// late data may still change a preliminary month.
+	Status string `json:"status"`
 	// Coverage is what evidence covers the month, per source, the gaps in
 	// live capture, and why the month is not complete.
 	Coverage    Coverage    `json:"coverage"`
@@ -195,7 +202,10 @@ type About struct {
 	Evidence       Evidence       `json:"evidence"`
 	UnknownAuthors UnknownAuthors `json:"unknown_authors"`
 	PriceTable     string         `json:"price_table"`
-	Assumptions    []string       `json:"assumptions"`
+	// FinalAfter is the grace period after a month's end before a
+	// complete month is final (Go's duration syntax, e.g. 48h0m0s).
+	FinalAfter  string   `json:"final_after"`
+	Assumptions []string `json:"assumptions"`
 }
 
 // Report is the result of `mauledger report`.
@@ -206,6 +216,11 @@ type Report struct {
 	To          string        `json:"to"`
 	About       About         `json:"about"`
 	Months      []MonthReport `json:"months"`
+	// EachBilled, when the report was asked to stream them
+	// (ReportOptions.StreamBilled), calls fn for every billed subject of
+	// its months in order, reading them from the database while the
+	// Analyzer is open; nil otherwise.
+	EachBilled func(fn func(month string, b BilledSubject) error) error `json:"-"`
 }
 
 // Explanation answers "why is this subject billed (or not) in this month?".

@@ -335,7 +335,7 @@ func TestTwilioPullResumesAnInterruptedRunWithoutRefetchingOrDuplicates(t *testi
 	}()
 
 	f := newFake(t, testSize)
-	f.SetLatency(2 * time.Millisecond)
+	f.SetLatency(10 * time.Millisecond) // slow enough that a loaded machine still cancels it midway
 	s := newStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := NewTwilioPull(s, testOptions(f))

@@ -2,25 +2,30 @@ package reports
 
 import (
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mauledger/mauledger/analysis"
+	"github.com/mauledger/mauledger/internal/parquet"
 )
 
-// reportCSVHeader is the header of the long CSV report: one row per month
-// and service, the account's figures under the service "ALL".
-func reportCSVHeader() []string {
-	h := []string{"month", "service_sid", "active_users", "identities", "addresses"}
+// MonthlyColumns are the columns of the monthly table: the long CSV report
+// and the Parquet of report --format parquet and export monthly. One row
+// per month for the account (service_sid ALL) and one per service.
+func MonthlyColumns() []parquet.Column {
+	cols := []parquet.Column{{Name: "month", Type: "VARCHAR"}, {Name: "service_sid", Type: "VARCHAR"},
+		{Name: "active_users", Type: "BIGINT"}, {Name: "identities", Type: "BIGINT"}, {Name: "addresses", Type: "BIGINT"}}
 	for _, f := range analysis.Families {
-		h = append(h, "family_"+f)
+		cols = append(cols, parquet.Column{Name: "family_" + f, Type: "BIGINT"})
 	}
 	for _, r := range analysis.Rules {
-		h = append(h, ruleColumn(r))
+		cols = append(cols, parquet.Column{Name: ruleColumn(r), Type: "BIGINT"})
 	}
-	return append(h, "cost_total", "currency", "complete")
+	return append(cols, parquet.Column{Name: "cost_total", Type: "DOUBLE"}, parquet.Column{Name: "currency", Type: "VARCHAR"},
+		parquet.Column{Name: "complete", Type: "BOOLEAN"}, parquet.Column{Name: "status", Type: "VARCHAR"})
 }
 
 // ruleColumn names a rule's column: sdk.connect becomes rule_sdk_connect.
@@ -28,30 +33,53 @@ func ruleColumn(rule string) string {
 	return "rule_" + strings.ReplaceAll(rule, ".", "_")
 }
 
-func writeReportCSV(w io.Writer, r *analysis.Report) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(reportCSVHeader()); err != nil {
-		return err
-	}
+// MonthlyRows are the monthly table's rows, a value per MonthlyColumns
+// column: the cost and currency on the account's row only (the bill is the
+// account's), nil on the services'.
+func MonthlyRows(r *analysis.Report) [][]any {
+	var rows [][]any
 	for _, m := range r.Months {
-		complete := strconv.FormatBool(m.Complete)
 		for i, sf := range monthFigures(m) {
 			f := sf.figures
-			row := []string{m.Month, sf.service, itoa(f.ActiveUsers), itoa(f.Identities), itoa(f.Addresses)}
+			row := []any{m.Month, sf.service, f.ActiveUsers, f.Identities, f.Addresses}
 			for _, fam := range analysis.Families {
-				row = append(row, itoa(f.ByFamily[fam]))
+				row = append(row, f.ByFamily[fam])
 			}
 			for _, rule := range analysis.Rules {
-				row = append(row, itoa(f.ByRule[rule]))
+				row = append(row, f.ByRule[rule])
 			}
-			// The bill is the account's: a service has no cost of its own.
-			cost, currency := "", ""
+			var cost, currency any
 			if i == 0 {
-				cost, currency = strconv.FormatFloat(m.Cost.Total, 'f', -1, 64), m.Cost.Currency
+				cost, currency = m.Cost.Total, m.Cost.Currency
 			}
-			if err := cw.Write(append(row, cost, currency, complete)); err != nil {
-				return err
+			rows = append(rows, append(row, cost, currency, m.Complete, m.Status))
+		}
+	}
+	return rows
+}
+
+func writeReportCSV(w io.Writer, r *analysis.Report) error {
+	cw := csv.NewWriter(w)
+	var header []string
+	for _, c := range MonthlyColumns() {
+		header = append(header, c.Name)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	for _, row := range MonthlyRows(r) {
+		record := make([]string, len(row))
+		for i, v := range row {
+			switch v := v.(type) {
+			case nil:
+			case float64:
+				record[i] = strconv.FormatFloat(v, 'f', -1, 64)
+			default:
+				record[i] = fmt.Sprint(v)
 			}
+		}
+		if err := cw.Write(record); err != nil {
+			return err
 		}
 	}
 	cw.Flush()
@@ -116,27 +144,22 @@ var BilledCSVHeader = []string{
 // WriteBilledCSV writes every billed subject of the report's months, one
 // row each, with its first qualifying activity: the list a month close
 // keeps, and compares with the next version's to tell who was added or
-// removed. The report must have been made with ReportOptions.Billed.
+// removed. The report must have been made with ReportOptions.Billed or
+// StreamBilled.
 func WriteBilledCSV(w io.Writer, r *analysis.Report, redact func(string) string) error {
 	r = redactReport(r, redact)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(BilledCSVHeader); err != nil {
 		return err
 	}
-	for _, m := range r.Months {
-		for _, b := range m.Billed {
-			service := b.ServiceSID
-			if service == "" {
-				service = unknownServiceColumn
-			}
-			f := b.First
-			err := cw.Write([]string{m.Month, service, b.Kind, b.Subject, itoa(b.Activities),
-				csvTime(f.At), f.Rule, f.Source, f.Origin, f.Evidence,
-				strconv.FormatBool(f.Inferred), strconv.FormatBool(f.UnknownAuthor), f.TimedBy})
-			if err != nil {
-				return err
-			}
-		}
+	err := eachBilled(r, func(month string, b analysis.BilledSubject) error {
+		f := b.First
+		return cw.Write([]string{month, serviceColumn(b.ServiceSID), b.Kind, b.Subject, itoa(b.Activities),
+			csvTime(f.At), f.Rule, f.Source, f.Origin, f.Evidence,
+			strconv.FormatBool(f.Inferred), strconv.FormatBool(f.UnknownAuthor), f.TimedBy})
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()

@@ -52,7 +52,8 @@ func testReport() *analysis.Report {
 				Month: "2026-09",
 				Figures: analysis.Figures{
 					ActiveUsers: 5240, Identities: 5200, Addresses: 40,
-					ByFamily: map[string]int{"sdk": 5000, "rest": 1200, "channel": 40},
+					ByFamily:      map[string]int{"sdk": 5000, "rest": 1200, "channel": 40},
+					ByFirstFamily: map[string]int{"sdk": 5000, "rest": 200, "channel": 40},
 					ByRule: map[string]int{
 						"sdk.connect": 5000, "sdk.message": 4100, "sdk.join_leave": 300,
 						"rest.user_write": 1200, "rest.message_author": 17, "rest.participant_write": 9,
@@ -119,7 +120,8 @@ func testReport() *analysis.Report {
 				Month: "2026-10",
 				Figures: analysis.Figures{
 					ActiveUsers: 150, Identities: 150,
-					ByFamily: map[string]int{"sdk": 0, "rest": 150, "channel": 0},
+					ByFamily:      map[string]int{"sdk": 0, "rest": 150, "channel": 0},
+					ByFirstFamily: map[string]int{"sdk": 0, "rest": 150, "channel": 0},
 					ByRule: map[string]int{
 						"sdk.connect": 0, "sdk.message": 0, "sdk.join_leave": 0,
 						"rest.user_write": 150, "rest.message_author": 0, "rest.participant_write": 0,

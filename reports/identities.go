@@ -31,10 +31,12 @@ func WriteIdentities(w io.Writer, ids *analysis.Identities, opts Options) error 
 		err = writeIdentitiesCSV(w, ids)
 	case JSON:
 		err = writeIdentitiesJSON(w, normaliseIdentities(ids))
+	case HTML:
+		err = writeIdentitiesHTML(w, normaliseIdentities(ids))
 	case XLSX:
-		return fmt.Errorf("%w: identities has no xlsx format (report --out FILE.xlsx has the hygiene sheets); want table, csv or json", ErrBadFormat)
+		return fmt.Errorf("%w: identities has no xlsx format (report --out FILE.xlsx has the hygiene sheets); want table, csv, json or html", ErrBadFormat)
 	default:
-		return fmt.Errorf("%w %q: want table, csv or json", ErrBadFormat, opts.Format)
+		return fmt.Errorf("%w %q: want table, csv, json or html", ErrBadFormat, opts.Format)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s identities: %w", opts.Format, err)

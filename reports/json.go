@@ -46,6 +46,7 @@ func normaliseReport(r *analysis.Report) *analysis.Report {
 
 func normaliseFigures(f analysis.Figures) analysis.Figures {
 	f.ByFamily = withKeys(f.ByFamily, analysis.Families)
+	f.ByFirstFamily = withKeys(f.ByFirstFamily, analysis.Families)
 	f.ByRule = withKeys(f.ByRule, analysis.Rules)
 	return f
 }

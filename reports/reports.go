@@ -24,10 +24,14 @@ const (
 	CSV   Format = "csv"
 	JSON  Format = "json"
 	XLSX  Format = "xlsx"
+	HTML  Format = "html"
+	// Parquet is a folder, not a stream: report writes MonthlyRows there
+	// (see internal/parquet); WriteReport refuses it.
+	Parquet Format = "parquet"
 )
 
-// Formats lists every format WriteReport accepts.
-var Formats = []Format{Table, CSV, JSON, XLSX}
+// Formats lists every format a command may be asked for.
+var Formats = []Format{Table, CSV, JSON, XLSX, HTML, Parquet}
 
 // ErrBadFormat is returned for an output format that does not exist, or
 // that a writer does not offer.
@@ -59,6 +63,9 @@ type Options struct {
 	// subject string before it is written, so that an output can leave the
 	// company without personal data in it.
 	Redact func(string) string
+	// Database is the database the result was read from: the workbook's
+	// properties name it.
+	Database string
 }
 
 // WriteReport writes r to w in opts.Format. XLSX is binary: the workbook
@@ -77,7 +84,11 @@ func WriteReport(w io.Writer, r *analysis.Report, opts Options) error {
 	case JSON:
 		err = writeJSON(w, normaliseReport(r))
 	case XLSX:
-		err = writeReportXLSX(w, r)
+		err = writeReportXLSX(w, r, opts.Database)
+	case HTML:
+		err = writeReportHTML(w, normaliseReport(r))
+	case Parquet:
+		return fmt.Errorf("%w: parquet is a folder of files, written by report --format parquet --out DIR", ErrBadFormat)
 	default:
 		return fmt.Errorf("%w %q: want one of %s", ErrBadFormat, opts.Format, formatList())
 	}
@@ -102,8 +113,8 @@ func WriteExplanation(w io.Writer, e *analysis.Explanation, opts Options) error 
 		err = writeExplanationCSV(w, e)
 	case JSON:
 		err = writeJSON(w, normaliseExplanation(e))
-	case XLSX:
-		return fmt.Errorf("%w: explain has no xlsx format; want table, csv or json", ErrBadFormat)
+	case XLSX, HTML:
+		return fmt.Errorf("%w: explain has no %s format; want table, csv or json", ErrBadFormat, opts.Format)
 	default:
 		return fmt.Errorf("%w %q: want table, csv or json", ErrBadFormat, opts.Format)
 	}
@@ -140,7 +151,33 @@ func redactReport(r *analysis.Report, redact func(string) string) *analysis.Repo
 	if r.Months == nil {
 		c.Months = nil
 	}
+	if r.EachBilled != nil {
+		c.EachBilled = func(fn func(month string, b analysis.BilledSubject) error) error {
+			return r.EachBilled(func(month string, b analysis.BilledSubject) error {
+				b.Subject = redact(b.Subject)
+				b.First.Subject = redact(b.First.Subject)
+				return fn(month, b)
+			})
+		}
+	}
 	return &c
+}
+
+// eachBilled calls fn for every billed subject of r, month by month: from
+// the database when the report streams them (EachBilled), else from each
+// month's Billed list.
+func eachBilled(r *analysis.Report, fn func(month string, b analysis.BilledSubject) error) error {
+	if r.EachBilled != nil {
+		return r.EachBilled(fn)
+	}
+	for _, m := range r.Months {
+		for _, b := range m.Billed {
+			if err := fn(m.Month, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // redactExplanation is redactReport for an explanation.
@@ -218,6 +255,15 @@ const (
 	// whose service no evidence tells.
 	unknownServiceColumn = "UNKNOWN"
 )
+
+// serviceColumn is what a service column says of a billed subject's
+// service: its SID, or UNKNOWN when no evidence tells it.
+func serviceColumn(sid string) string {
+	if sid == "" {
+		return unknownServiceColumn
+	}
+	return sid
+}
 
 type serviceFigures struct {
 	service string

@@ -1,10 +1,12 @@
 package reports
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -37,19 +39,19 @@ func writeExplanation(t *testing.T, e *analysis.Explanation, opts Options) []byt
 }
 
 func TestParseFormat(t *testing.T) {
-	for in, want := range map[string]Format{"table": Table, "csv": CSV, "JSON": JSON, " xlsx ": XLSX} {
+	for in, want := range map[string]Format{"table": Table, "csv": CSV, "JSON": JSON, " xlsx ": XLSX, "html": HTML, "Parquet": Parquet} {
 		got, err := ParseFormat(in)
 		if err != nil || got != want {
 			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "xml", "parquet"} {
+	for _, in := range []string{"", "xml", "pdf"} {
 		_, err := ParseFormat(in)
 		if !errors.Is(err, ErrBadFormat) {
 			t.Errorf("ParseFormat(%q) error = %v, want ErrBadFormat", in, err)
 			continue
 		}
-		if !strings.Contains(err.Error(), "table, csv, json, xlsx") {
+		if !strings.Contains(err.Error(), "table, csv, json, xlsx, html, parquet") {
 			t.Errorf("ParseFormat(%q) error %q does not list the formats", in, err)
 		}
 	}
@@ -188,10 +190,13 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 		outputs["identities "+string(f)] = writeIdentities(t, testIdentities(), opts(f))
 	}
 	outputs["report xlsx"] = xlsxText(t, writeReport(t, testReport(), opts(XLSX)))
+	outputs["report html"] = writeReport(t, testReport(), opts(HTML))
+	outputs["identities html"] = writeIdentities(t, testIdentities(), opts(HTML))
 
 	// Without redaction the subjects are there, so the check below can fail.
 	plain := xlsxText(t, writeReport(t, testReport(), Options{Format: XLSX}))
 	plain = append(plain, writeReport(t, testReport(), Options{Format: JSON})...)
+	plain = append(plain, writeReport(t, testReport(), Options{Format: HTML})...)
 	plain = append(plain, writeExplanation(t, testExplanation(), Options{Format: CSV})...)
 	for _, f := range []Format{Table, CSV, JSON} {
 		ids := writeIdentities(t, testIdentities(), Options{Format: f})
@@ -214,8 +219,8 @@ func TestRedactionReachesEveryFormat(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"report table", "report json", "report xlsx", "explain table", "explain json", "explain csv",
-		"identities table", "identities csv", "identities json"} {
+	for _, name := range []string{"report table", "report json", "report xlsx", "report html", "explain table", "explain json", "explain csv",
+		"identities table", "identities csv", "identities json", "identities html"} {
 		if !bytes.Contains(outputs[name], []byte("[redacted]")) {
 			t.Errorf("%s shows no redacted subject", name)
 		}
@@ -267,7 +272,7 @@ func TestCSVReport(t *testing.T) {
 		"rule_sdk_connect", "rule_sdk_message", "rule_sdk_join_leave",
 		"rule_rest_user_write", "rule_rest_message_author", "rule_rest_participant_write",
 		"rule_channel_inbound_message", "rule_channel_address_added",
-		"cost_total", "currency", "complete",
+		"cost_total", "currency", "complete", "status",
 	}
 	if !slices.Equal(rows[0], wantHeader) {
 		t.Fatalf("header = %q\nwant     %q", rows[0], wantHeader)
@@ -301,13 +306,15 @@ func TestCSVReport(t *testing.T) {
 
 func TestXLSXReport(t *testing.T) {
 	r := testReport()
-	f, err := excelize.OpenReader(bytes.NewReader(writeReport(t, r, Options{Format: XLSX})))
+	r.Months[0].Status, r.Months[1].Status = analysis.StatusFinal, analysis.StatusPreliminary
+	book := writeReport(t, r, Options{Format: XLSX, Database: "/var/lib/mauledger/m.duckdb"})
+	f, err := excelize.OpenReader(bytes.NewReader(book))
 	if err != nil {
 		t.Fatalf("workbook does not open: %v", err)
 	}
 	defer f.Close()
 
-	if got, want := f.GetSheetList(), []string{"Summary", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "Identity lint", "About"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "Bill", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "Identity lint", "Chart data", "About"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %q, want %q", got, want)
 	}
 
@@ -337,7 +344,7 @@ func TestXLSXReport(t *testing.T) {
 	}
 
 	// Summary: header, then one row per month.
-	if got := get("Summary", "A1") + "|" + get("Summary", "E1") + "|" + get("Summary", "G1"); got != "Month|Cost total|Complete" {
+	if got := get("Summary", "A1") + "|" + get("Summary", "E1") + "|" + get("Summary", "F1") + "|" + get("Summary", "G1"); got != "Month|Cost|Status|Complete" {
 		t.Errorf("Summary header = %q", got)
 	}
 	if get("Summary", "A2") != "2026-09" || get("Summary", "A3") != "2026-10" {
@@ -352,8 +359,8 @@ func TestXLSXReport(t *testing.T) {
 	if v := number("Summary", "E2"); v != 251.4 {
 		t.Errorf("Summary!E2 cost = %v, want 251.4", v)
 	}
-	if get("Summary", "F2") != "USD" || get("Summary", "G2") != "yes" || get("Summary", "G3") != "no" {
-		t.Errorf("Summary currency/complete = %q %q %q", get("Summary", "F2"), get("Summary", "G2"), get("Summary", "G3"))
+	if get("Summary", "F2") != "final" || get("Summary", "F3") != "preliminary" || get("Summary", "G2") != "yes" || get("Summary", "G3") != "no" {
+		t.Errorf("Summary status/complete = %q %q %q %q", get("Summary", "F2"), get("Summary", "F3"), get("Summary", "G2"), get("Summary", "G3"))
 	}
 	formatted, err := f.GetCellValue("Summary", "E2")
 	if err != nil || formatted != "251.40 USD" {
@@ -399,6 +406,67 @@ func TestXLSXReport(t *testing.T) {
 	}
 	if got := monthly[1]; !slices.Equal(got, []string{"2026-09", "ALL", "family", "sdk", "5,000"}) {
 		t.Errorf("Monthly first row = %q", got)
+	}
+
+	// Bill: each band of each month as an invoice line, then the total.
+	bill, err := f.GetRows("Bill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + len(r.Months[0].Cost.Bands) + 1 + len(r.Months[1].Cost.Bands) + 1; len(bill) != want {
+		t.Errorf("Bill rows = %d, want %d", len(bill), want)
+	}
+	if got := bill[2]; !slices.Equal(got, []string{"2026-09", "band", "201", "5,000", "4,800", "0.05", "240.00 USD"}) {
+		t.Errorf("Bill's second band = %q", got)
+	}
+	if got := bill[1+len(r.Months[0].Cost.Bands)]; !slices.Equal(got, []string{"2026-09", "total", "", "", "5,240", "", "251.40 USD"}) {
+		t.Errorf("Bill's September total = %q", got)
+	}
+
+	// Every list sheet is an Excel table, filters on its header row.
+	for _, sheet := range []string{"Summary", "Bill", "Monthly", "Active users", "Hygiene", "Identity shapes", "Duplicates", "Identity lint", "Chart data"} {
+		tables, err := f.GetTables(sheet)
+		if err != nil || len(tables) != 1 || !strings.HasPrefix(tables[0].Range, "A1:") {
+			t.Errorf("%s tables: %+v, %v", sheet, tables, err)
+		}
+	}
+
+	// Three charts beside the Summary, drawn from the Chart data sheet.
+	zr, err := zip.NewReader(bytes.NewReader(book), int64(len(book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var charts []string
+	var summaryXML string
+	for _, zf := range zr.File {
+		rc, _ := zf.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		switch {
+		case strings.HasPrefix(zf.Name, "xl/charts/chart"):
+			charts = append(charts, string(b))
+		case zf.Name == "xl/worksheets/sheet1.xml":
+			summaryXML = string(b)
+		}
+	}
+	// The sheet itself must point at its drawing, or no application shows
+	// the charts; and it prints on one landscape page.
+	if !strings.Contains(summaryXML, "<drawing r:id=") || !strings.Contains(summaryXML, `fitToPage="true"`) ||
+		!strings.Contains(summaryXML, `orientation="landscape"`) {
+		t.Errorf("the Summary sheet shows no charts or does not fit its page:\n%.2000s", summaryXML)
+	}
+	if len(charts) != 3 || !strings.Contains(strings.Join(charts, ""), "Chart data&#39;!$B$2:$B$3") {
+		t.Errorf("%d charts", len(charts))
+	}
+	if data := string(xlsxSheetText(t, f, "Chart data")); !strings.HasPrefix(data, "Month\tsdk\trest\tchannel\tcost, USD\t") ||
+		!strings.Contains(data, "2026-09\t5000\t200\t40\t251.4\t") {
+		t.Errorf("Chart data:\n%s", data)
+	}
+
+	props, err := f.GetDocProps()
+	if err != nil || !strings.Contains(props.Description, "Database /var/lib/mauledger/m.duckdb; scope service, evidence strict") ||
+		props.ContentStatus != "preliminary" || props.Created != "2026-11-02T08:30:00Z" {
+		t.Errorf("document properties: %+v, %v", props, err)
 	}
 
 	// About: settings, each assumption, the schema.

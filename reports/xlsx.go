@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -23,19 +24,24 @@ type workbookSheet struct {
 }
 
 // reportSheets are the sheets of the XLSX report, in tab order. Adding a
-// sheet is adding an entry here.
+// sheet is adding an entry here. Every sheet but About is an Excel table
+// (filters on its header row, which stays in view).
 var reportSheets = []workbookSheet{
-	{"Summary", writeSummarySheet},
+	{summarySheet, writeSummarySheet},
+	{"Bill", writeBillSheet},
 	{"Monthly", writeMonthlySheet},
 	{"Active users", writeActiveUsersSheet},
 	{"Hygiene", writeHygieneSheet},
 	{"Identity shapes", writeShapesSheet},
 	{"Duplicates", writeDuplicatesSheet},
 	{"Identity lint", writeLintSheet},
-	{"About", writeAboutSheet},
+	{chartDataSheet, writeChartDataSheet},
+	{aboutSheet, writeAboutSheet},
 }
 
-func writeReportXLSX(w io.Writer, r *analysis.Report) (err error) {
+const aboutSheet = "About"
+
+func writeReportXLSX(w io.Writer, r *analysis.Report, database string) (err error) {
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
@@ -58,37 +64,69 @@ func writeReportXLSX(w io.Writer, r *analysis.Report) (err error) {
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		sw, err := f.NewStreamWriter(ws.name)
+		open := streamed(f)
+		if ws.name == summarySheet {
+			open = inMemory(f)
+		}
+		sw, err := open(ws.name)
 		if err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		s := &sheet{f: f, name: ws.name, sw: sw, styles: st, next: 1, part: 1}
+		s := &sheet{f: f, name: ws.name, sw: sw, open: open, styles: st, next: 1, part: 1, table: ws.name != aboutSheet}
 		if err := ws.write(s, r); err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
-		if err := s.sw.Flush(); err != nil {
+		if err := s.flush(); err != nil {
 			return fmt.Errorf("sheet %s: %w", ws.name, err)
 		}
 	}
-	props := &excelize.DocProperties{
-		Creator: "mauledger",
-		Title:   "mauledger MAU report " + r.From + " to " + r.To,
+	if err := addSummaryCharts(f, r); err != nil {
+		return fmt.Errorf("charts: %w", err)
 	}
-	if !r.GeneratedAt.IsZero() {
-		props.Created = r.GeneratedAt.UTC().Format(time.RFC3339)
-		props.Modified = props.Created
-	}
-	if err := f.SetDocProps(props); err != nil {
+	if err := f.SetDocProps(docProperties(r, database)); err != nil {
 		return err
 	}
 	return f.Write(w)
 }
 
+// docProperties name the report, its database and settings, and when it
+// was made, in the workbook's File > Properties.
+func docProperties(r *analysis.Report, database string) *excelize.DocProperties {
+	a := r.About
+	settings := fmt.Sprintf("scope %s, evidence %s, unknown authors %s, price table %s, final after %s",
+		a.Scope, a.Evidence, a.UnknownAuthors, orNone(a.PriceTable), orNone(a.FinalAfter))
+	if database != "" {
+		settings = "Database " + database + "; " + settings
+	}
+	status := analysis.StatusFinal
+	for _, m := range r.Months {
+		if m.Status != analysis.StatusFinal {
+			status = analysis.StatusPreliminary
+		}
+	}
+	props := &excelize.DocProperties{
+		Creator:       "mauledger",
+		Title:         "mauledger MAU report " + r.From + " to " + r.To,
+		Subject:       "Twilio Conversations monthly active users and cost, " + r.From + " to " + r.To,
+		Description:   settings,
+		Keywords:      "mauledger; " + cmp.Or(r.Schema, analysis.ReportSchema),
+		ContentStatus: status,
+	}
+	if !r.GeneratedAt.IsZero() {
+		props.Created = r.GeneratedAt.UTC().Format(time.RFC3339)
+		props.Modified = props.Created
+	}
+	return props
+}
+
+// writeSummarySheet writes one row per month, as a bill reads: who is
+// billed, the cost, and whether the month may still change. The charts
+// go beside it (addSummaryCharts).
 func writeSummarySheet(s *sheet, r *analysis.Report) error {
 	if err := s.header(
 		column{"Month", 10}, column{"Active users", 13}, column{"Identities", 12},
-		column{"Addresses", 12}, column{"Cost total", 16}, column{"Currency", 10},
-		column{"Complete", 10}, column{"Contract pricing", 17}, column{"Coverage", 70},
+		column{"Addresses", 12}, column{"Cost", 16}, column{"Status", 12},
+		column{"Complete", 10}, column{"Contract pricing", 17}, column{"Coverage", 60},
 	); err != nil {
 		return err
 	}
@@ -98,7 +136,7 @@ func writeSummarySheet(s *sheet, r *analysis.Report) error {
 			return err
 		}
 		if err := s.row(m.Month, s.count(m.ActiveUsers), s.count(m.Identities),
-			s.count(m.Addresses), cost, m.Cost.Currency, yesNo(m.Complete), yesNo(m.Cost.Contract),
+			s.count(m.Addresses), cost, m.Status, yesNo(m.Complete), yesNo(m.Cost.Contract),
 			excelize.Cell{StyleID: s.styles.wrap, Value: coverageText(m.Complete, m.Coverage)},
 		); err != nil {
 			return err
@@ -153,21 +191,11 @@ func writeActiveUsersSheet(s *sheet, r *analysis.Report) error {
 	); err != nil {
 		return err
 	}
-	for _, m := range r.Months {
-		for _, b := range m.Billed {
-			service := b.ServiceSID
-			if service == "" {
-				service = unknownServiceColumn
-			}
-			if err := s.row(m.Month, service, b.Kind, b.Subject, b.First.Rule, b.First.Family,
-				s.time(b.First.At), b.First.Source, b.First.Origin, b.First.Evidence,
-				s.count(b.Activities), yesNo(b.First.Inferred), yesNo(b.First.UnknownAuthor), b.First.TimedBy,
-			); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return eachBilled(r, func(month string, b analysis.BilledSubject) error {
+		return s.row(month, serviceColumn(b.ServiceSID), b.Kind, b.Subject, b.First.Rule, b.First.Family,
+			s.time(b.First.At), b.First.Source, b.First.Origin, b.First.Evidence,
+			s.count(b.Activities), yesNo(b.First.Inferred), yesNo(b.First.UnknownAuthor), b.First.TimedBy)
+	})
 }
 
 func writeAboutSheet(s *sheet, r *analysis.Report) error {
@@ -219,12 +247,84 @@ var maxSheetRows = excelize.TotalRows
 type sheet struct {
 	f      *excelize.File
 	name   string // of the first sheet
-	sw     *excelize.StreamWriter
+	sw     rowWriter
+	open   func(name string) (rowWriter, error)
 	styles *styles
 	next   int      // the row the next call to row writes
 	cols   []column // the header, repeated on each continuation
 	part   int      // 1, then 2 for "NAME (2)"...
+	table  bool     // each part is an Excel table
 }
+
+// rowWriter writes a sheet's rows: excelize's StreamWriter, which keeps
+// memory flat however long the sheet, or cells set in memory for the
+// Summary, to which charts and a page setup are added afterwards (excelize
+// cannot add those to a streamed sheet).
+type rowWriter interface {
+	SetColWidth(first, last int, width float64) error
+	SetPanes(panes *excelize.Panes) error
+	SetRow(cell string, values []any, opts ...excelize.RowOpts) error
+	AddTable(table *excelize.Table) error
+	Flush() error
+}
+
+func streamed(f *excelize.File) func(string) (rowWriter, error) {
+	return func(name string) (rowWriter, error) { return f.NewStreamWriter(name) }
+}
+
+func inMemory(f *excelize.File) func(string) (rowWriter, error) {
+	return func(name string) (rowWriter, error) { return cellWriter{f, name}, nil }
+}
+
+// cellWriter is a rowWriter that sets each cell of a sheet held in memory.
+type cellWriter struct {
+	f     *excelize.File
+	sheet string
+}
+
+func (c cellWriter) SetColWidth(first, last int, width float64) error {
+	from, err := excelize.ColumnNumberToName(first)
+	if err != nil {
+		return err
+	}
+	to, err := excelize.ColumnNumberToName(last)
+	if err != nil {
+		return err
+	}
+	return c.f.SetColWidth(c.sheet, from, to, width)
+}
+
+func (c cellWriter) SetPanes(panes *excelize.Panes) error { return c.f.SetPanes(c.sheet, panes) }
+
+func (c cellWriter) SetRow(cell string, values []any, _ ...excelize.RowOpts) error {
+	col, row, err := excelize.CellNameToCoordinates(cell)
+	if err != nil {
+		return err
+	}
+	for i, v := range values {
+		name, err := excelize.CoordinatesToCellName(col+i, row)
+		if err != nil {
+			return err
+		}
+		style := 0
+		if c, ok := v.(excelize.Cell); ok {
+			v, style = c.Value, c.StyleID
+		}
+		if err := c.f.SetCellValue(c.sheet, name, v); err != nil {
+			return err
+		}
+		if style != 0 {
+			if err := c.f.SetCellStyle(c.sheet, name, name, style); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c cellWriter) AddTable(table *excelize.Table) error { return c.f.AddTable(c.sheet, table) }
+
+func (c cellWriter) Flush() error { return nil }
 
 type column struct {
 	title string
@@ -265,9 +365,31 @@ func (s *sheet) row(values ...any) error {
 	return s.sw.SetRow(cell, values)
 }
 
+// flush ends the sheet (or its current part): its rows become an Excel
+// table, with a filter on each column, when there are any.
+func (s *sheet) flush() error {
+	if s.table && s.next > 2 {
+		last, err := excelize.CoordinatesToCellName(len(s.cols), s.next-1)
+		if err != nil {
+			return err
+		}
+		name := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '_'
+		}, s.name)
+		err = s.sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: fmt.Sprintf("%s_%d", name, s.part), StyleName: "TableStyleLight9"})
+		if err != nil {
+			return err
+		}
+	}
+	return s.sw.Flush()
+}
+
 // continueOnNewSheet closes the full sheet and goes on in the next part.
 func (s *sheet) continueOnNewSheet() error {
-	if err := s.sw.Flush(); err != nil {
+	if err := s.flush(); err != nil {
 		return err
 	}
 	s.part++
@@ -275,7 +397,7 @@ func (s *sheet) continueOnNewSheet() error {
 	if _, err := s.f.NewSheet(name); err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}
-	sw, err := s.f.NewStreamWriter(name)
+	sw, err := s.open(name)
 	if err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}

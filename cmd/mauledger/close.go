@@ -141,6 +141,7 @@ func (o *closeOptions) job(cfg *config.Config) (monthclose.Job, error) {
 	if err != nil {
 		return monthclose.Job{}, err
 	}
+	settings.FinalAfter = cfg.FinalAfter.Duration
 	db := o.global.DB
 	if db == "" {
 		db = cfg.Database
@@ -152,7 +153,7 @@ func (o *closeOptions) job(cfg *config.Config) (monthclose.Job, error) {
 	job := monthclose.Job{
 		Month: month, Database: db, Spool: cfg.Sources.Spool, Events: cfg.Sources.Events, Tokens: cfg.Sources.Tokens,
 		Settings: settings, OutDir: cfg.Output.Dir, Formats: cfg.Output.Formats, Redact: cfg.Output.Redact,
-		FinalAfter: cfg.FinalAfter.Duration, Healthcheck: cfg.Healthcheck, Version: buildVersion(), Log: log,
+		Healthcheck: cfg.Healthcheck, Version: buildVersion(), Log: log,
 	}
 	if t := cfg.Sources.Twilio; t.Enabled {
 		creds, err := ingest.TwilioCredentialsFromEnv()
@@ -190,7 +191,7 @@ func (o *closeOptions) printPlan(cfg *config.Config, job monthclose.Job) {
 		job.Settings.Scope, job.Settings.Evidence, job.Settings.UnknownAuthors, job.Settings.Prices.Name)
 	fmt.Fprintf(w, "output:     %s/%s/vN: %s, billed.csv, manifest.json (redact: %t)\n",
 		job.OutDir, job.Month, strings.Join(job.Formats, ", "), job.Redact)
-	fmt.Fprintf(w, "final:      when complete and %s after the month's end\n", job.FinalAfter)
+	fmt.Fprintf(w, "final:      when complete and %s after the month's end\n", job.Settings.FinalAfter)
 	if u, err := url.Parse(job.Healthcheck); err == nil && job.Healthcheck != "" {
 		fmt.Fprintf(w, "healthcheck: %s\n", u.Host)
 	}
@@ -198,9 +199,10 @@ func (o *closeOptions) printPlan(cfg *config.Config, job monthclose.Job) {
 
 func newConfigCmd(io *streams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Check or write the config file of mauledger close",
-		Args:  cobra.NoArgs,
+		Use:     "config",
+		Short:   "Check or write the config file of mauledger close",
+		Example: "  mauledger config example > mauledger.yaml\n  mauledger config check mauledger.yaml",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return fail.Usagef("config needs a subcommand: check or example")
 		},

@@ -106,7 +106,7 @@ func TestCloseRunsTwiceAtOnceIsKilledAndResumesAndRestates(t *testing.T) {
 
 	f.SetLatency(0)
 	first := e.close(t)
-	if first.code != fail.CodePreliminary || !strings.HasPrefix(first.stdout, "2026-10 v1 written, preliminary: 2 active users") ||
+	if first.code != fail.CodePreliminary || !strings.HasPrefix(first.stdout, "2026-10 v1 written, preliminary: MAU 1, cost 0.00 USD; ") ||
 		!strings.Contains(first.stderr, `msg="took over the lock of a close that is gone" pid=`+fmt.Sprint(child.Process.Pid)) ||
 		!strings.Contains(first.stderr, `msg="ingest twilio" month=2026-10 mode=resumed`) {
 		t.Fatalf("the close after the killed one: %+v", first)
@@ -115,7 +115,7 @@ func TestCloseRunsTwiceAtOnceIsKilledAndResumesAndRestates(t *testing.T) {
 	os.WriteFile(filepath.Join(e.dir, "inbox", "late.ndjson"), []byte(lateMessage), 0o644)
 	restated := e.close(t)
 	if restated.code != fail.CodePreliminary || !strings.HasPrefix(restated.stdout,
-		"2026-10 v2 written, preliminary: 3 active users, 0.00 USD; restates v1 (2 active users; 1 subjects added, 0 removed); ") {
+		"2026-10 v2 written, preliminary: MAU 2, cost 0.00 USD; restates v1 (MAU 1; 1 subjects added, 0 removed); ") {
 		t.Fatalf("the close after a late file: %+v", restated)
 	}
 	rows := mustRead(filepath.Join(e.out, "2026-10", "v2", "restatement.csv"))

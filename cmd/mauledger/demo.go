@@ -39,7 +39,7 @@ func newDemoCmd(io *streams, g *globalOptions) *cobra.Command {
 services, six months, tens of thousands of identities: steady named users,
 random-UUID guests who churn every month, SMS and WhatsApp addresses, back-office
 REST updates), load it through the same code as "ingest events", and write the
-report for every month as XLSX, JSON and CSV into the output folder.
+report for every month as XLSX, JSON, CSV and HTML into the output folder.
 
 The demo keeps its own database, DIR/demo.duckdb, made anew on each run; explore
 it afterwards with --db DIR/demo.duckdb.`,
@@ -137,7 +137,7 @@ func (o *demoOptions) loadAndReport(ctx context.Context, cfg demo.Config, events
 	if d.report, err = a.Report(ctx, months, analysis.ReportOptions{Billed: true}); err != nil {
 		return err
 	}
-	for _, format := range []reports.Format{reports.XLSX, reports.JSON, reports.CSV} {
+	for _, format := range []reports.Format{reports.XLSX, reports.JSON, reports.CSV, reports.HTML} {
 		path := filepath.Join(o.OutDir, "report."+string(format))
 		err := writeFileAtomic(path, func(w io.Writer) error {
 			return reports.WriteReport(w, d.report, reports.Options{Format: format})
@@ -162,7 +162,7 @@ month: %[3]s
 database: demo.duckdb
 output:
   dir: closed
-  formats: [xlsx, json, csv, identities-csv, identities-json]
+  formats: [xlsx, json, csv, html, identities-csv, identities-json]
 `
 
 // closeLastMonth writes the demo's config and closes its last month with

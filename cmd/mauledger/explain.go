@@ -61,8 +61,8 @@ func (o *explainOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == reports.XLSX {
-		return fail.Usagef("explain writes table, csv or json, not xlsx")
+	if format == reports.XLSX || format == reports.HTML || format == reports.Parquet {
+		return fail.Usagef("explain writes table, csv or json, not %s", format)
 	}
 	settings := analysis.DefaultSettings()
 	if err := o.settings.billed(&settings); err != nil {

@@ -70,7 +70,7 @@ duplicate_group, status, avoidable, lint); JSON ("schema":
 	cmd.Flags().DurationVar(&o.Window, "window", analysis.DefaultOneShotWindow, "a one-shot identity's activity all fits in this span, e.g. 1h, 24h, 72h")
 	cmd.Flags().BoolVar(&o.LintOnly, "lint-only", false, "list only the identities with lint findings, with the months' lint")
 	o.settings.bind(cmd)
-	o.output.bind(cmd, "table, csv or json (default: from --out's extension, else table)")
+	o.output.bind(cmd, "table, csv, json or html (default: from --out's extension, else table)")
 	return cmd
 }
 
@@ -90,8 +90,8 @@ func (o *identitiesOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == reports.XLSX {
-		return fail.Usagef("identities writes table, csv or json; the XLSX report (report --out FILE.xlsx) has the hygiene sheets")
+	if format == reports.XLSX || format == reports.Parquet {
+		return fail.Usagef("identities writes table, csv, json or html; the XLSX report (report --out FILE.xlsx) has the hygiene sheets")
 	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
 		ids, err := a.Identities(ctx, r, analysis.HygieneOptions{

@@ -40,7 +40,9 @@ func run(ctx context.Context, args []string, io *streams) int {
 	if errors.As(err, &status) {
 		return status.Code
 	}
-	if errors.Is(err, context.Canceled) {
+	// Once interrupted, whatever failed failed because of it (DuckDB, for
+	// one, reports an interrupted query as its own error).
+	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 		fmt.Fprintln(io.Err, "mauledger: interrupted")
 		return 130
 	}

@@ -62,8 +62,8 @@ func (o *reconcileOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if format == reports.XLSX {
-		return fail.Usagef("reconcile writes table, csv or json, not xlsx")
+	if format == reports.XLSX || format == reports.HTML || format == reports.Parquet {
+		return fail.Usagef("reconcile writes table, csv or json, not %s", format)
 	}
 	return o.global.analyze(ctx, settings, func(_ *ingest.Store, a *analysis.Analyzer) error {
 		rec, err := a.Reconcile(ctx, r.From)

@@ -105,6 +105,8 @@ The About section says which. The JSON format ("schema":
 		Example: `  mauledger report --month 2026-10
   mauledger report --from 2025-11 --to 2026-10 --format json --out year.json
   mauledger report --month 2026-10 --out october.xlsx --redact
+  mauledger report --from 2026-05 --to 2026-10 --out report.html
+  mauledger report --from 2026-01 --to 2026-12 --format parquet --out monthly/
   mauledger report --month 2026-10 --scope account --prices contract.yaml
   mauledger report --month 2026-10 --evidence inferred
   mauledger report --month 2026-10 --unknown-authors bill`,
@@ -115,7 +117,7 @@ The About section says which. The JSON format ("schema":
 	cmd.Flags().StringVar(&o.From, "from", "", "first month of a range, YYYY-MM")
 	cmd.Flags().StringVar(&o.To, "to", "", "last month of a range, YYYY-MM")
 	o.settings.bind(cmd)
-	o.output.bind(cmd, "table, csv, json or xlsx (default: from --out's extension, else table)")
+	o.output.bind(cmd, "table, csv, json, xlsx, html or parquet (a folder: --out DIR) (default: from --out's extension, else table)")
 	return cmd
 }
 
@@ -138,17 +140,23 @@ func (o *reportOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if format == reports.Parquet && o.output.Out == "" {
+		return fail.Usagef("parquet is a folder of files: name it with --out DIR")
+	}
 	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
-		rep, err := a.Report(ctx, r, analysis.ReportOptions{Billed: format == reports.XLSX})
+		rep, err := a.Report(ctx, r, analysis.ReportOptions{StreamBilled: format == reports.XLSX})
 		if err != nil {
 			return err
+		}
+		if format == reports.Parquet { // the monthly table: no subject in it to redact
+			return writeMonthlyParquet(ctx, store, rep, o.output.Out)
 		}
 		redactFn, err := o.output.redactor(ctx, store)
 		if err != nil {
 			return err
 		}
 		return o.output.write(o.io, func(w io.Writer) error {
-			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn})
+			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn, Database: store.Path})
 		})
 	})
 }

@@ -70,6 +70,7 @@ every month who is billed, why, and what it costs.`,
 		newDemoCmd(io, g),
 		newServeCmd(io, g),
 		newCloseCmd(io, g),
+		newExportCmd(io, g),
 		newConfigCmd(io),
 	)
 	return root

@@ -17,22 +17,19 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mauledger/mauledger/analysis"
 )
 
 // DefaultFile is the config file used when neither --config nor
 // $MAULEDGER_CONFIG names one.
 const DefaultFile = "mauledger.yaml"
 
-// DefaultFinalAfter is how long after a month's end its figures stay
-// preliminary at least, unless final_after says otherwise: Event Streams
-// queues events for up to 4 hours, and a webhook file can come a day late.
-const DefaultFinalAfter = 48 * time.Hour
-
 // ErrInvalid marks every problem with a config file's content.
 var ErrInvalid = errors.New("invalid config")
 
 // Formats are the outputs a close can write, in the order it writes them.
-var Formats = []string{"xlsx", "json", "csv", "identities-csv", "identities-json"}
+var Formats = []string{"xlsx", "json", "csv", "html", "identities-csv", "identities-json", "identities-html"}
 
 // Config is a checked mauledger.yaml. Relative paths in the file are
 // relative to the file's own folder and are made absolute by Load.
@@ -107,7 +104,7 @@ func Default() Config {
 		Sources:    Sources{Twilio: Twilio{Concurrency: 8}},
 		Settings:   Settings{Scope: "service", Evidence: "strict", UnknownAuthors: "ignore"},
 		Output:     Output{Dir: "mauledger-reports", Formats: []string{"xlsx", "json", "csv"}},
-		FinalAfter: Duration{DefaultFinalAfter},
+		FinalAfter: Duration{analysis.DefaultFinalAfter},
 	}
 }
 

@@ -65,7 +65,7 @@ func TestBadKeysAndValuesNameTheKey(t *testing.T) {
 		{"settings: {scope: tenant}", `settings.scope "tenant": want service or account`},
 		{"settings: {evidence: maybe}", `settings.evidence "maybe": want strict or inferred`},
 		{"settings: {unknown_authors: yes}", `settings.unknown_authors "yes": want ignore or bill`},
-		{"output: {formats: [pdf]}", `output.formats "pdf": want some of xlsx, json, csv, identities-csv, identities-json`},
+		{"output: {formats: [pdf]}", `output.formats "pdf": want some of xlsx, json, csv, html, identities-csv, identities-json, identities-html`},
 		{"output: {formats: []}", "output.formats is empty"},
 		{"output: {dir: ''}", "output.dir is empty"},
 		{"final_after: 2d", `final_after "2d": want a duration such as 48h`},

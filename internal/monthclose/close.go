@@ -36,16 +36,15 @@ type Job struct {
 	Spool string
 	// Events and Tokens are file patterns (ingest events, ingest tokens).
 	Events, Tokens []string
-	Settings       analysis.Settings
+	// Settings are how to count and price, and how long after the month's
+	// end a complete month stays preliminary (FinalAfter).
+	Settings analysis.Settings
 	// OutDir holds a folder per month, a folder per version in it.
 	OutDir string
 	// Formats are the outputs besides billed.csv and manifest.json, among
-	// xlsx, json, csv, identities-csv and identities-json.
+	// config.Formats.
 	Formats []string
 	Redact  bool
-	// FinalAfter is how long after the month's end a complete month
-	// becomes final.
-	FinalAfter time.Duration
 	// Healthcheck is a healthchecks.io-style ping URL; empty for none.
 	Healthcheck string
 	// Version is mauledger's version, for the manifest.
@@ -61,9 +60,9 @@ type Status string
 const (
 	// Preliminary: the month's coverage is not complete yet, or the grace
 	// period after its end has not passed; late data may still change it.
-	Preliminary Status = "preliminary"
+	Preliminary Status = analysis.StatusPreliminary
 	// Final: complete coverage and the grace period passed.
-	Final Status = "final"
+	Final Status = analysis.StatusFinal
 )
 
 // Result is what a close did.
@@ -168,7 +167,12 @@ func (c *closer) run(ctx context.Context) (Result, error) {
 	}
 	c.log.Info("ledger", "rebuilt", st.Rebuilt, "activities", st.Rows, "took", since(took))
 
-	v, err := c.compute(ctx)
+	a, err := analysis.New(ctx, store.DB, c.job.Settings)
+	if err != nil {
+		return Result{}, err
+	}
+	defer a.Close() // the billed subjects stream from it while the version is written
+	v, err := c.compute(ctx, a)
 	if err != nil {
 		return Result{}, err
 	}
@@ -264,6 +268,9 @@ func (c *closer) pullTwilio(ctx context.Context) error {
 }
 
 func (c *closer) loadSpool(ctx context.Context) error {
+	if info, err := os.Stat(c.job.Spool); err != nil || !info.IsDir() {
+		return fail.Input(fmt.Errorf("spool %s: not a directory", c.job.Spool))
+	}
 	took := time.Now()
 	loads, err := c.store.LoadSpool(ctx, c.job.Spool)
 	for _, l := range loads {
@@ -376,14 +383,9 @@ type computed struct {
 	state      ingest.State
 }
 
-func (c *closer) compute(ctx context.Context) (*computed, error) {
-	a, err := analysis.New(ctx, c.store.DB, c.job.Settings)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
+func (c *closer) compute(ctx context.Context, a *analysis.Analyzer) (*computed, error) {
 	months := analysis.MonthRange{From: c.job.Month, To: c.job.Month}
-	rep, err := a.Report(ctx, months, analysis.ReportOptions{Billed: true})
+	rep, err := a.Report(ctx, months, analysis.ReportOptions{StreamBilled: true, Now: c.started})
 	if err != nil {
 		return nil, err
 	}
@@ -391,15 +393,12 @@ func (c *closer) compute(ctx context.Context) (*computed, error) {
 	if !hasEvidence(v.month.Coverage) {
 		return nil, fail.Usage(fmt.Errorf("close %s: %w: load its events first (or name them in the config's sources)", c.job.Month, ErrNoEvidence))
 	}
-	if c.wants("identities-csv") || c.wants("identities-json") {
+	if c.wants("identities-csv") || c.wants("identities-json") || c.wants("identities-html") {
 		if v.identities, err = a.Identities(ctx, months, analysis.DefaultHygieneOptions()); err != nil {
 			return nil, err
 		}
 	}
-	v.status = Preliminary
-	if v.month.Complete && !c.started.Before(c.job.Month.End().Add(c.job.FinalAfter)) {
-		v.status = Final
-	}
+	v.status = Status(v.month.Status)
 	if c.job.Redact {
 		key, err := c.store.Setting(ctx, "redaction_key")
 		if err != nil {
@@ -433,13 +432,13 @@ func Summary(r Result) string {
 		return fmt.Sprintf("%s unchanged: v%d", r.Month, r.Version)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s v%d written, %s: %d active users, %.2f %s", r.Month, r.Version, r.Status, r.ActiveUsers, r.Cost.Total, r.Cost.Currency)
+	fmt.Fprintf(&b, "%s v%d written, %s: MAU %d, cost %.2f %s", r.Month, r.Version, r.Status, r.ActiveUsers, r.Cost.Total, r.Cost.Currency)
 	if p := r.Restates; p != nil {
 		restates := "restates"
 		if r.RestatesFinal() {
 			restates = "RESTATES THE FINAL"
 		}
-		fmt.Fprintf(&b, "; %s v%d (%d active users; %d subjects added, %d removed)", restates, p.Version, p.ActiveUsers, p.Added, p.Removed)
+		fmt.Fprintf(&b, "; %s v%d (MAU %d; %d subjects added, %d removed)", restates, p.Version, p.ActiveUsers, p.Added, p.Removed)
 	}
 	if r.Rejected > 0 {
 		fmt.Fprintf(&b, "; %d input lines rejected", r.Rejected)

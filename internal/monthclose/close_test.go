@@ -81,15 +81,14 @@ func newEnv(t *testing.T, twilio bool) *env {
 		t.Fatal(err)
 	}
 	e.job = Job{
-		Month:      october,
-		Database:   filepath.Join(dir, "m.duckdb"),
-		Events:     []string{filepath.Join(e.inbox, "*.ndjson")},
-		Settings:   analysis.DefaultSettings(),
-		OutDir:     filepath.Join(dir, "out"),
-		Formats:    []string{"json", "csv", "identities-json"},
-		FinalAfter: 48 * time.Hour,
-		Version:    "test",
-		Log:        slog.New(slog.NewTextHandler(e.logs, nil)),
+		Month:    october,
+		Database: filepath.Join(dir, "m.duckdb"),
+		Events:   []string{filepath.Join(e.inbox, "*.ndjson")},
+		Settings: analysis.DefaultSettings(),
+		OutDir:   filepath.Join(dir, "out"),
+		Formats:  []string{"json", "csv", "identities-json"},
+		Version:  "test",
+		Log:      slog.New(slog.NewTextHandler(e.logs, nil)),
 	}
 	if twilio {
 		fake := twiliofake.New(twiliofake.Synthetic(account, twiliofake.Size{Services: 1, Users: 10, Conversations: 10, Messages: 40}), token)
@@ -301,7 +300,7 @@ func TestCloseIsPreliminaryUntilCompleteAndPastItsGrace(t *testing.T) {
 	}
 	var r Restatement
 	e.readJSON(filepath.Join(final.Dir, "restatement.json"), &r)
-	if !slices.Equal(r.Changed, []string{"status"}) || r.From.Status != Preliminary || r.To.Status != Final || len(r.Subjects) != 0 {
+	if !slices.Equal(r.Changed, []string{"report", "status"}) || r.From.Status != Preliminary || r.To.Status != Final || len(r.Subjects) != 0 {
 		t.Errorf("restatement of a month becoming final: %+v", r)
 	}
 
@@ -425,7 +424,7 @@ func TestCloseCountsRejectedLinesAndGoesOn(t *testing.T) {
 func TestCloseRedactsEveryFileItWrites(t *testing.T) {
 	e := newEnv(t, false)
 	e.job.Redact = true
-	e.job.Formats = []string{"json", "csv", "identities-csv", "identities-json"}
+	e.job.Formats = []string{"json", "csv", "html", "identities-csv", "identities-json", "identities-html"}
 	e.drop("live.ndjson", heartbeat())
 	e.close(novemberTenth)
 	e.drop("late.ndjson", message(1000, "dave@example.com", time.Date(2026, 10, 20, 12, 0, 0, 0, time.UTC)))

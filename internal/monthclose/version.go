@@ -32,8 +32,8 @@ const (
 
 // outputs are the files each format writes, in the order of config.Formats.
 var outputs = []struct{ format, file string }{
-	{"xlsx", "report.xlsx"}, {"json", "report.json"}, {"csv", "report.csv"},
-	{"identities-csv", "identities.csv"}, {"identities-json", "identities.json"},
+	{"xlsx", "report.xlsx"}, {"json", "report.json"}, {"csv", "report.csv"}, {"html", "report.html"},
+	{"identities-csv", "identities.csv"}, {"identities-json", "identities.json"}, {"identities-html", "identities.html"},
 }
 
 // publish writes the month as a new version, unless the latest version
@@ -161,8 +161,8 @@ func (c *closer) manifest(v *computed, version int, fp Fingerprint) *Manifest {
 		Month:      c.job.Month.String(),
 		Version:    version,
 		Status:     v.status,
-		FinalAfter: c.job.FinalAfter.String(),
-		FinalFrom:  c.job.Month.End().Add(c.job.FinalAfter),
+		FinalAfter: c.job.Settings.FinalAfter.String(),
+		FinalFrom:  c.job.Month.End().Add(c.job.Settings.FinalAfter),
 		Run: RunInfo{ID: c.runID, StartedAt: c.started, Mauledger: c.job.Version,
 			DatabaseSchema: ingest.SchemaVersion(), Database: c.store.Path},
 		Settings: c.settings(v.report.About),
@@ -217,7 +217,9 @@ func hash(write func(io.Writer) error) (string, error) {
 // writeOutputs writes the formats the job asks for and billed.csv into
 // dir, and lists them in m.
 func (c *closer) writeOutputs(dir string, v *computed, m *Manifest) error {
-	opts := func(f reports.Format) reports.Options { return reports.Options{Format: f, Redact: v.redact} }
+	opts := func(f reports.Format) reports.Options {
+		return reports.Options{Format: f, Redact: v.redact, Database: c.store.Path}
+	}
 	for _, o := range outputs {
 		if !c.wants(o.format) {
 			continue
@@ -228,6 +230,8 @@ func (c *closer) writeOutputs(dir string, v *computed, m *Manifest) error {
 			write = func(w io.Writer) error { return reports.WriteIdentities(w, v.identities, opts(reports.CSV)) }
 		case "identities-json":
 			write = func(w io.Writer) error { return reports.WriteIdentities(w, v.identities, opts(reports.JSON)) }
+		case "identities-html":
+			write = func(w io.Writer) error { return reports.WriteIdentities(w, v.identities, opts(reports.HTML)) }
 		default:
 			write = func(w io.Writer) error { return reports.WriteReport(w, v.report, opts(reports.Format(o.format))) }
 		}
