@@ -26,7 +26,7 @@ const (
 // exportQueries select each exported table's rows for the months $from to
 // $to; redact is the SQL function that pseudonymises a subject.
 var exportQueries = map[string]string{
-	ExportLedger: `SELECT * REPLACE (redact(subject) AS subject),
+	ExportLedger: `SELECT * EXCLUDE (action_hash) REPLACE (redact(subject) AS subject),
 	       CASE WHEN service_sid = '' THEN 'unknown' ELSE service_sid END AS service
 	FROM activity_ledger WHERE month BETWEEN '%[1]s' AND '%[2]s'`,
 	ExportSubjectMonths: `SELECT month, service_sid, subject_kind, redact(subject) AS subject, activities,

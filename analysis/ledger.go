@@ -14,18 +14,34 @@ import (
 )
 
 // The activity ledger is stored: building it reads all the evidence (about
-// 3.5 seconds per million events), so it is built once per change of the
-// evidence rather than once per report. activity_ledger holds the rows of
-// ledger.sql, ledger_subject_months their billable part per subject and
-// month (subject_months.sql), ledger_state the fingerprint of the evidence
-// and of the rules they were built from. All three are derived data:
-// Refresh can always rebuild them, and nothing else writes them.
+// 3.5 seconds per million events), so it is built when the evidence
+// changes rather than once per report, and after the first build only
+// what new evidence changes is built again. activity_ledger holds the rows
+// of ledger.sql, ledger_subject_months their billable part per subject and
+// month (subject_months.sql), the ledger_* knowledge tables what the build
+// learnt across all the evidence (services, known identities, participant
+// addresses), and ledger_state what the build took in. All are derived
+// data: Refresh can always rebuild them, and nothing else writes them.
+//
+// A build is whole (ledger_full.sql) when:
+//   - there is no stored ledger, or it was built by other rules;
+//   - the REST snapshot changed (ingest twilio replaces its rows in place,
+//     and a service, user or conversation learnt from it can change any
+//     month);
+//   - the events or token-log lines it took in are no longer all there
+//     (nothing deletes them; a clock set back could hide new ones);
+//   - more than 10,000 events are new and they are more than a quarter of
+//     those it took in: a whole build is then about as quick.
+// Otherwise it is incremental (ledger_increment.sql): the actions new
+// events and token-log lines can change, through whatever knowledge they
+// change, and the summary of the subject-months those actions are in.
 
 // rulesVersion changes whenever the rules or the summary do (the rule bits
 // follow the order of Rules), so a newer mauledger rebuilds a ledger that
 // an older one stored.
 var rulesVersion = func() string {
-	sum := sha256.Sum256([]byte(strings.Join(ledgerStages, "") + ledgerSQL + subjectMonthsSQL + strings.Join(Rules, ",")))
+	sum := sha256.Sum256([]byte(strings.Join(ledgerDefinitions, "") + ledgerFullSQL + ledgerIncrementSQL +
+		ledgerActionsSQL + ledgerSQL + subjectMonthsSQL + strings.Join(Rules, ",")))
 	return hex.EncodeToString(sum[:8])
 }()
 
@@ -34,14 +50,47 @@ var (
 	ledgerServicesSQL string
 	//go:embed ledger_evidence.sql
 	ledgerEvidenceSQL string
+	//go:embed ledger_full.sql
+	ledgerFullSQL string
+	//go:embed ledger_increment.sql
+	ledgerIncrementSQL string
 	//go:embed ledger_actions.sql
 	ledgerActionsSQL string
 
-	// ledgerStages are the first three steps of the build, which define
-	// temporary tables and views on the building connection; ledger.sql,
-	// the fourth, selects the ledger's rows from them.
-	ledgerStages = []string{ledgerServicesSQL, ledgerEvidenceSQL, ledgerActionsSQL}
+	// ledgerDefinitions are steps 1 and 2 of a build: views over the
+	// evidence in scope, defined on the building connection.
+	ledgerDefinitions = []string{ledgerServicesSQL, ledgerEvidenceSQL}
 )
+
+// scopeAll makes a build read all the evidence.
+var scopeAll = []string{
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_events AS SELECT * FROM events`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_conversations AS SELECT * FROM twilio_conversations`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT * FROM twilio_users`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT * FROM twilio_participants`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT * FROM twilio_messages`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_tokens AS SELECT * FROM token_issues`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_activity AS SELECT * FROM activity_ledger`,
+}
+
+// resummarise replaces, after an incremental build, the summary of the
+// subject-months whose activities were redone (ledger_redone, the old
+// rows; ledger_rebuilt, the new ones) by one of all their activities.
+var resummarise = []string{
+	`CREATE OR REPLACE TEMP TABLE ledger_touched_subjects AS
+	SELECT DISTINCT month, subject_kind, subject FROM (
+	    SELECT month, subject_kind, subject FROM ledger_redone
+	    UNION ALL
+	    SELECT month, subject_kind, subject FROM ledger_rebuilt)`,
+	`DELETE FROM ledger_subject_months s WHERE EXISTS (
+	    SELECT 1 FROM ledger_touched_subjects t
+	    WHERE t.month = s.month AND t.subject_kind = s.subject_kind AND t.subject = s.subject)`,
+	`CREATE OR REPLACE TEMP TABLE ledger_touched_activity AS
+	SELECT * FROM activity_ledger a WHERE EXISTS (
+	    SELECT 1 FROM ledger_touched_subjects t
+	    WHERE t.month = a.month AND t.subject_kind = a.subject_kind AND t.subject = a.subject)`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_activity AS SELECT * FROM ledger_touched_activity`,
+}
 
 // defineRuleMacros defines, on conn, the billing rules as bits:
 // rule_bit(rule) and rule_list(bits), from Rules.
@@ -58,30 +107,58 @@ func defineRuleMacros(ctx context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// fingerprintSQL tells whether the evidence changed. Events and token logs
-// are only ever added to; REST snapshot rows are replaced in place, with a
-// new fetched_at. Services and conversations are evidence too: they tell
-// the service of Event Streams events.
-const fingerprintSQL = `SELECT concat_ws('/', ?,
-    (SELECT count(*) FROM events),
-    (SELECT count(*) FROM token_issues),
+// snapshotFingerprintSQL tells whether the rules or the REST snapshot
+// changed: snapshot rows are replaced in place, with a new fetched_at.
+// Services and conversations are evidence too: they tell the service of
+// Event Streams events.
+const snapshotFingerprintSQL = `SELECT concat_ws('/', ?,
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_services),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_conversations),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_users),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_participants),
     (SELECT count(*) || '@' || coalesce(max(fetched_at)::VARCHAR, '') FROM twilio_messages))`
 
+// Events and token-log lines are only ever added: the ledger took in
+// those loaded up to a time, and counts them.
+const intakeSQL = `SELECT
+    (SELECT count(*) FROM events), (SELECT max(loaded_at) FROM events),
+    (SELECT count(*) FROM events WHERE loaded_at <= ?),
+    (SELECT count(*) FROM token_issues), (SELECT max(loaded_at) FROM token_issues),
+    (SELECT count(*) FROM token_issues WHERE loaded_at <= ?)`
+
+// wholeBuildEvents: when more than this many events are new, and they are
+// more than a quarter of those the ledger took in, it is built whole.
+const wholeBuildEvents = 10_000
+
 // LedgerStatus tells what Refresh did.
 type LedgerStatus struct {
 	Rows    int64         // rows of the stored ledger
 	Rebuilt bool          // false: the stored ledger was up to date
-	Took    time.Duration // how long the rebuild took
+	Whole   bool          // the whole ledger was built; else only what new evidence changes
+	Redone  int64         // activities built again by an incremental build
+	Took    time.Duration // how long the build took
+}
+
+// ledgerState is the row of ledger_state: what the stored ledger was built
+// from.
+type ledgerState struct {
+	fingerprint        string
+	rows               int64
+	events, tokens     int64
+	eventsTo, tokensTo sql.NullTime
+	found              bool
 }
 
 // Refresh brings the stored activity ledger up to date with the evidence in
 // db, in one transaction, and does nothing when it already is. Every ingest
 // ends with it, so that reports only read.
 func Refresh(ctx context.Context, db *sql.DB) (LedgerStatus, error) {
+	return refresh(ctx, db, false)
+}
+
+// refresh is Refresh; whole builds the whole ledger even when an
+// incremental build would do (tests compare the two).
+func refresh(ctx context.Context, db *sql.DB, whole bool) (LedgerStatus, error) {
 	var st LedgerStatus
 	conn, err := db.Conn(ctx)
 	if err != nil {
@@ -93,52 +170,116 @@ func Refresh(ctx context.Context, db *sql.DB) (LedgerStatus, error) {
 		return st, err
 	}
 	defer tx.Rollback()
-	var current, stored string
-	if err := tx.QueryRowContext(ctx, fingerprintSQL, rulesVersion).Scan(&current); err != nil {
+	var fingerprint string
+	if err := tx.QueryRowContext(ctx, snapshotFingerprintSQL, rulesVersion).Scan(&fingerprint); err != nil {
 		return st, fmt.Errorf("check the activity ledger: %w", err)
 	}
-	err = tx.QueryRowContext(ctx, `SELECT fingerprint, rows FROM ledger_state`).Scan(&stored, &st.Rows)
+	var old ledgerState
+	err = tx.QueryRowContext(ctx, `SELECT fingerprint, rows, events, events_loaded_to, tokens, tokens_loaded_to FROM ledger_state`).
+		Scan(&old.fingerprint, &old.rows, &old.events, &old.eventsTo, &old.tokens, &old.tokensTo)
 	if err != nil && err != sql.ErrNoRows {
 		return st, fmt.Errorf("check the activity ledger: %w", err)
 	}
-	if stored == current {
+	old.found = err == nil
+	var events, eventsBefore, tokens, tokensBefore int64
+	var eventsTo, tokensTo sql.NullTime
+	if err := tx.QueryRowContext(ctx, intakeSQL, old.eventsTo, old.tokensTo).
+		Scan(&events, &eventsTo, &eventsBefore, &tokens, &tokensTo, &tokensBefore); err != nil {
+		return st, fmt.Errorf("check the activity ledger: %w", err)
+	}
+	st.Rows = old.rows
+	current := old.found && old.fingerprint == fingerprint && eventsBefore == old.events && tokensBefore == old.tokens
+	if current && events == old.events && tokens == old.tokens && !whole {
 		return st, tx.Commit()
 	}
+	newEvents := events - old.events
+	st.Whole = whole || !current || (newEvents > wholeBuildEvents && newEvents > old.events/4)
+
 	start := time.Now()
 	restore, err := duckmem.Limit(ctx, conn, duckmem.Budget)
 	if err != nil {
 		return st, err
 	}
 	defer restore()
-	for _, q := range append([]string{`DELETE FROM activity_ledger`}, ledgerStages...) {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return st, fmt.Errorf("build the activity ledger: %w", err)
-		}
-	}
-	if st.Rows, err = execCount(ctx, tx, `INSERT INTO activity_ledger `+ledgerSQL); err != nil {
-		return st, fmt.Errorf("build the activity ledger: %w", err)
-	}
 	if err := defineRuleMacros(ctx, conn); err != nil {
 		return st, err
 	}
-	for _, q := range []string{`DELETE FROM ledger_subject_months`, subjectMonthsSQL, `DELETE FROM ledger_state`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return st, fmt.Errorf("summarise the activity ledger: %w", err)
-		}
+	build := buildIncrement
+	if st.Whole {
+		build = buildWhole
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_state VALUES (?, now()::TIMESTAMP, ?)`, current, st.Rows); err != nil {
+	if err := build(ctx, tx, &st); err != nil {
+		return st, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_state`); err != nil {
+		return st, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_state (fingerprint, built_at, rows, events, events_loaded_to, tokens, tokens_loaded_to)
+		VALUES (?, now()::TIMESTAMP, ?, ?, ?, ?, ?)`, fingerprint, st.Rows, events, eventsTo, tokens, tokensTo); err != nil {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("store the activity ledger: %w", err)
 	}
-	// Written out now, under the memory limit: the checkpoint DuckDB would
-	// otherwise make when the database closes took 8 GB for a 5M-row ledger.
-	if _, err := conn.ExecContext(ctx, `CHECKPOINT`); err != nil {
-		return st, fmt.Errorf("store the activity ledger: %w", err)
+	if st.Whole {
+		// Written out now, under the memory limit: the checkpoint DuckDB
+		// would otherwise make when the database closes took 8 GB for a
+		// 5M-row ledger.
+		if _, err := conn.ExecContext(ctx, `CHECKPOINT`); err != nil {
+			return st, fmt.Errorf("store the activity ledger: %w", err)
+		}
 	}
 	st.Rebuilt, st.Took = true, time.Since(start)
 	return st, nil
+}
+
+// buildWhole builds the ledger, its knowledge and its summary from all
+// the evidence.
+func buildWhole(ctx context.Context, tx *sql.Tx, st *LedgerStatus) error {
+	if err := execAll(ctx, tx, "build the activity ledger", scopeAll, ledgerDefinitions, []string{ledgerFullSQL, ledgerActionsSQL}); err != nil {
+		return err
+	}
+	var err error
+	if st.Rows, err = execCount(ctx, tx, `INSERT INTO activity_ledger `+ledgerSQL); err != nil {
+		return fmt.Errorf("build the activity ledger: %w", err)
+	}
+	return execAll(ctx, tx, "summarise the activity ledger", []string{`DELETE FROM ledger_subject_months`, subjectMonthsSQL})
+}
+
+// buildIncrement builds again what the evidence loaded since the last build
+// can change (ledger_increment.sql), and the summary of its subject-months.
+func buildIncrement(ctx context.Context, tx *sql.Tx, st *LedgerStatus) error {
+	// The scope starts as everything so that the definitions bind; the
+	// increment narrows it.
+	if err := execAll(ctx, tx, "update the activity ledger", scopeAll, ledgerDefinitions, []string{ledgerIncrementSQL, ledgerActionsSQL}); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE ledger_rebuilt AS `+ledgerSQL); err != nil {
+		return fmt.Errorf("update the activity ledger: %w", err)
+	}
+	added, err := execCount(ctx, tx, `INSERT INTO activity_ledger SELECT * FROM ledger_rebuilt`)
+	if err != nil {
+		return fmt.Errorf("update the activity ledger: %w", err)
+	}
+	var removed int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM ledger_redone`).Scan(&removed); err != nil {
+		return err
+	}
+	st.Rows += added - removed
+	st.Redone = added
+	return execAll(ctx, tx, "summarise the activity ledger", resummarise, []string{subjectMonthsSQL})
+}
+
+// execAll runs the statements in order, each failure named by what.
+func execAll(ctx context.Context, tx *sql.Tx, what string, lists ...[]string) error {
+	for _, list := range lists {
+		for _, q := range list {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
+	}
+	return nil
 }
 
 func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {

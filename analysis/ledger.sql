@@ -71,7 +71,7 @@ authored AS (
 activity AS (
     -- Each action yields the activities its rules find (most one, some
     -- two, many none).
-    SELECT occurred_at, timed_by, svc, source, origin, evidence, conversation_sid,
+    SELECT occurred_at, timed_by, svc, source, origin, evidence, conversation_sid, action_hash,
            unnest(list_filter([
                CASE WHEN origin = 'SDK' AND resource = 'message' AND action = 'added'
                          AND coalesce(client_identity, author) IS NOT NULL
@@ -129,7 +129,7 @@ activity AS (
     SELECT t.issued_at AS occurred_at, 'issued_at' AS timed_by, coalesce(t.service_sid, ki.svc, '') AS svc,
            'token_log' AS source, t.input_name || ':' || t.input_line AS evidence,
            'identity' AS kind, t.identity AS subject, 'sdk.connect' AS rule, false AS unknown
-    FROM token_issues t
+    FROM ledger_scope_tokens t
     LEFT JOIN (SELECT identity, min(svc) AS svc FROM ledger_known_identities
                WHERE svc <> '' GROUP BY identity HAVING count(*) = 1) ki
            ON ki.identity = t.identity
@@ -147,5 +147,6 @@ SELECT occurred_at,
        source = 'token_log' AS inferred, -- likely, not proven, activity
        unknown AS unknown_author,
        timed_by,
-       conversation_sid
+       conversation_sid,
+       action_hash -- the action it comes from; NULL for a token-log line
 FROM activity

@@ -14,15 +14,17 @@
 -- tie. Its service is the report's, or any copy's when that one's is
 -- unknown.
 --
--- Most actions have one report (ledger_shared_actions, step 2, lists the
--- others): they pass straight through, and only shared ones are merged,
--- by arg_min over one number (a preference above the time in
+-- Most actions have one report (ledger_shared_actions lists the others):
+-- they pass straight through, and only shared ones are merged, by arg_min over one number (a preference above the time in
 -- milliseconds and, for reports, the top bits of the event key, so that
 -- equal reports are chosen alike in any order of loading; a number keeps
 -- DuckDB on its fast path, where a struct would not). Each report's author
 -- is looked up before that, while the evidence is still a table scan: the
 -- lists of known identities and participant addresses are then what
 -- DuckDB hashes, not the actions.
+CREATE OR REPLACE TEMP TABLE ledger_shared_actions AS
+SELECT action_hash FROM ledger_evidence GROUP BY action_hash HAVING count(*) > 1;
+
 CREATE OR REPLACE TEMP VIEW ledger_actions AS
 WITH looked_up AS NOT MATERIALIZED (
     SELECT e.*,
@@ -44,7 +46,7 @@ shared AS NOT MATERIALIZED (
 )
 SELECT source, event_type, resource, action, origin, client_identity, conversation_sid, evidence,
        identity, author, address, participant_sid, is_online, changed, author_is_identity, author_is_address,
-       svc, occurred_at, timed_by
+       svc, occurred_at, timed_by, action_hash
 FROM looked_up WHERE action_hash NOT IN (SELECT action_hash FROM ledger_shared_actions)
 UNION ALL
 SELECT arg_min(source, report_rank) AS source,
@@ -64,6 +66,7 @@ SELECT arg_min(source, report_rank) AS source,
        arg_min(author_is_address, report_rank) AS author_is_address,
        coalesce(nullif(arg_min(svc, report_rank), ''), max(nullif(svc, '')), '') AS svc,
        arg_min(occurred_at, time_rank) AS occurred_at,
-       arg_min(timed_by, time_rank) AS timed_by
+       arg_min(timed_by, time_rank) AS timed_by,
+       min(action_hash) AS action_hash -- one per key
 FROM shared
 GROUP BY resource, action, sid, key_updated, key_online, key_hour, key_alone

@@ -4,7 +4,10 @@
 -- Evidence is every stored live event (webhooks, Event Streams) and what
 -- the REST snapshots of `ingest twilio` prove: a User's creation and last
 -- update, a participant's addition, a message. Snapshot rows read like
--- Event Streams events: no Source, no ClientIdentity.
+-- Event Streams events: no Source, no ClientIdentity. The build reads them
+-- through the views ledger_scope_events, _users, _participants and
+-- _messages (analysis/ledger.go): all of them for a full build, the part
+-- an incremental build redoes otherwise.
 --
 -- Each piece gets:
 --   svc       its Conversation Service (step 1), '' when unknown;
@@ -20,23 +23,32 @@
 --             is one action per DateUpdated; a reachability change, whose
 --             DateUpdated is old, is one per IsOnline value and hour of the
 --             event. Evidence without a SID (pre-events) is its own action.
+-- The SID of the resource an action is about. An incremental build redoes
+-- every action whose SID it names (ledger_increment.sql).
+CREATE OR REPLACE TEMP MACRO action_sid(resource, message_sid, participant_sid, user_sid, conversation_sid) AS
+    CASE resource WHEN 'message' THEN message_sid
+                  WHEN 'participant' THEN participant_sid
+                  WHEN 'user' THEN user_sid
+                  WHEN 'conversation' THEN conversation_sid
+                  WHEN 'conversation_state' THEN conversation_sid END;
+
 CREATE OR REPLACE TEMP VIEW ledger_evidence AS
 WITH snapshot AS (
     SELECT 'user' AS resource, 'added' AS action, service_sid, sid AS user_sid, identity,
            date_created AS occurred_at, 'date_created' AS timed_by
-    FROM twilio_users WHERE date_created IS NOT NULL
+    FROM ledger_scope_users WHERE date_created IS NOT NULL
     UNION ALL BY NAME
     SELECT 'user' AS resource, 'updated' AS action, service_sid, sid AS user_sid, identity,
            date_updated AS occurred_at, 'date_updated' AS timed_by, date_updated
-    FROM twilio_users WHERE date_updated > date_created
+    FROM ledger_scope_users WHERE date_updated > date_created
     UNION ALL BY NAME
     SELECT 'participant' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS participant_sid,
            identity, address, date_created AS occurred_at, 'date_created' AS timed_by
-    FROM twilio_participants WHERE date_created IS NOT NULL
+    FROM ledger_scope_participants WHERE date_created IS NOT NULL
     UNION ALL BY NAME
     SELECT 'message' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS message_sid,
            author, participant_sid, date_created AS occurred_at, 'date_created' AS timed_by
-    FROM twilio_messages WHERE date_created IS NOT NULL
+    FROM ledger_scope_messages WHERE date_created IS NOT NULL
 ),
 evidence AS (
     -- Only the columns the rules read: never the payloads.
@@ -48,18 +60,14 @@ evidence AS (
                 WHEN received_at IS NOT NULL THEN 'received_at'
                 WHEN action = 'added' THEN 'date_created'
                 ELSE 'date_updated' END AS timed_by
-    FROM events
+    FROM ledger_scope_events
     UNION ALL BY NAME
     SELECT 'rest_snapshot' AS source, 'snapshot' AS event_type, * FROM snapshot
 ),
 attributed AS (
     SELECT e.*,
            coalesce(e.service_sid, cs.service_sid, us.service_sid, os.service_sid, '') AS svc,
-           CASE e.resource WHEN 'message' THEN e.message_sid
-                           WHEN 'participant' THEN e.participant_sid
-                           WHEN 'user' THEN e.user_sid
-                           WHEN 'conversation' THEN e.conversation_sid
-                           WHEN 'conversation_state' THEN e.conversation_sid END AS sid,
+           action_sid(e.resource, e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid) AS sid,
            -- the SID an activity is proven by
            coalesce(e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid, '') AS evidence,
            e.action = 'updated' AND e.date_updated IS NOT NULL
@@ -85,20 +93,18 @@ SELECT *,
             CASE WHEN sid IS NULL OR action IS NULL THEN event_key END) AS action_hash
 FROM attributed;
 
--- The actions more than one report tells: step 3 merges their reports.
-CREATE OR REPLACE TEMP TABLE ledger_shared_actions AS
-SELECT action_hash FROM ledger_evidence GROUP BY action_hash HAVING count(*) > 1;
-
--- The identities each service knows (users, participants, SDK clients) and
--- the addresses taking part in each conversation: what a message's author
--- is checked against.
-CREATE OR REPLACE TEMP TABLE ledger_known_identities AS
+-- What this evidence teaches about authors: the identities each service
+-- knows (users, participants, SDK clients) and the addresses taking part in
+-- each conversation. The stored ledger_known_identities and
+-- ledger_participant_addresses are these views over all the evidence,
+-- which an incremental build keeps up to date (ledger_increment.sql).
+CREATE OR REPLACE TEMP VIEW ledger_evidence_identities AS
 SELECT DISTINCT svc, identity FROM (
     SELECT svc, identity FROM ledger_evidence WHERE identity IS NOT NULL AND address IS NULL
     UNION ALL
     SELECT svc, client_identity FROM ledger_evidence WHERE client_identity IS NOT NULL
 );
 
-CREATE OR REPLACE TEMP TABLE ledger_participant_addresses AS
+CREATE OR REPLACE TEMP VIEW ledger_evidence_addresses AS
 SELECT DISTINCT conversation_sid, address FROM ledger_evidence
 WHERE resource = 'participant' AND address IS NOT NULL;

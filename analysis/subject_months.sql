@@ -2,7 +2,9 @@
 -- report's figures, its billed list and the identity hygiene findings read.
 -- Refresh stores it (ledger_subject_months) with the activity ledger, so a
 -- report reads about one row per subject and month instead of every
--- activity.
+-- activity. It reads the view ledger_scope_activity: the whole ledger for a
+-- full build, else the activities of the subject-months an incremental
+-- build redid (their old rows deleted first, analysis/ledger.go).
 --
 -- inferred and unknown_author split a subject's proven activities from its
 -- inferred ones (token logs), which count only with --evidence inferred,
@@ -32,7 +34,7 @@ INSERT INTO ledger_subject_months
 WITH in_conversation AS (
     SELECT DISTINCT hash(month, service_sid, subject_kind, subject, inferred, unknown_author) AS subject_key,
            hash(conversation_sid) AS conversation
-    FROM activity_ledger
+    FROM ledger_scope_activity
     WHERE family <> 'quality' AND conversation_sid IS NOT NULL
 ),
 conversations AS (
@@ -44,7 +46,7 @@ written AS (
     SELECT DISTINCT hash(month, service_sid, subject_kind, subject, inferred, unknown_author) AS subject_key,
            time_bucket(INTERVAL 5 MINUTE, occurred_at) AS window_from,
            hash(conversation_sid) AS conversation
-    FROM activity_ledger
+    FROM ledger_scope_activity
     WHERE family <> 'quality' AND rule IN ('sdk.message', 'rest.message_author') AND conversation_sid IS NOT NULL
 ),
 busiest AS (
@@ -63,7 +65,7 @@ FROM (
            max(occurred_at) AS last_at,
            bit_or(rule_bit(rule)) AS rule_bits,
            false AS shadowed
-    FROM activity_ledger
+    FROM ledger_scope_activity
     WHERE family <> 'quality'
     GROUP BY month, service_sid, subject_kind, subject, inferred, unknown_author
 ) s
@@ -74,9 +76,10 @@ LEFT JOIN busiest b ON b.subject_key = hash(s.month, s.service_sid, s.subject_ki
 -- ignored) a subject of the unknown service that also has a known service
 -- in the month counts there only. Marked here, once per build, so that a
 -- report need not look across services; other settings fold at read time
--- (Analyzer.subjectMonthsSQL).
+-- (Analyzer.subjectMonthsSQL). A row already marked stays so: a row whose
+-- subject-month changed was deleted and summarised again, unmarked.
 UPDATE ledger_subject_months u SET shadowed = true
-WHERE service_sid = '' AND NOT inferred AND NOT unknown_author
+WHERE NOT shadowed AND service_sid = '' AND NOT inferred AND NOT unknown_author
   AND EXISTS (SELECT 1 FROM ledger_subject_months k
               WHERE k.month = u.month AND k.subject_kind = u.subject_kind AND k.subject = u.subject
                 AND k.service_sid <> '' AND NOT k.inferred AND NOT k.unknown_author)
