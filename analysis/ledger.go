@@ -64,11 +64,11 @@ var (
 
 // scopeAll makes a build read all the evidence.
 var scopeAll = []string{
-	`CREATE OR REPLACE TEMP VIEW ledger_scope_events AS SELECT * FROM events`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_events AS SELECT *, rowid AS row_id FROM events`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_conversations AS SELECT * FROM twilio_conversations`,
-	`CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT * FROM twilio_users`,
-	`CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT * FROM twilio_participants`,
-	`CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT * FROM twilio_messages`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT *, rowid AS row_id FROM twilio_users`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT *, rowid AS row_id FROM twilio_participants`,
+	`CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT *, rowid AS row_id FROM twilio_messages`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_tokens AS SELECT * FROM token_issues`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_activity AS SELECT * FROM activity_ledger`,
 }
@@ -86,9 +86,8 @@ var resummarise = []string{
 	    SELECT 1 FROM ledger_touched_subjects t
 	    WHERE t.month = s.month AND t.subject_kind = s.subject_kind AND t.subject = s.subject)`,
 	`CREATE OR REPLACE TEMP TABLE ledger_touched_activity AS
-	SELECT * FROM activity_ledger a WHERE EXISTS (
-	    SELECT 1 FROM ledger_touched_subjects t
-	    WHERE t.month = a.month AND t.subject_kind = a.subject_kind AND t.subject = a.subject)`,
+	SELECT a.* FROM activity_ledger a
+	JOIN ledger_touched_subjects t ON t.subject = a.subject AND t.month = a.month AND t.subject_kind = a.subject_kind`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_activity AS SELECT * FROM ledger_touched_activity`,
 }
 
@@ -204,11 +203,12 @@ func refresh(ctx context.Context, db *sql.DB, whole bool) (LedgerStatus, error) 
 	if err := defineRuleMacros(ctx, conn); err != nil {
 		return st, err
 	}
-	build := buildIncrement
 	if st.Whole {
-		build = buildWhole
+		err = buildWhole(ctx, tx, &st)
+	} else {
+		err = buildIncrement(ctx, tx, &st, old)
 	}
-	if err := build(ctx, tx, &st); err != nil {
+	if err != nil {
 		return st, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM ledger_state`); err != nil {
@@ -248,10 +248,12 @@ func buildWhole(ctx context.Context, tx *sql.Tx, st *LedgerStatus) error {
 
 // buildIncrement builds again what the evidence loaded since the last build
 // can change (ledger_increment.sql), and the summary of its subject-months.
-func buildIncrement(ctx context.Context, tx *sql.Tx, st *LedgerStatus) error {
+func buildIncrement(ctx context.Context, tx *sql.Tx, st *LedgerStatus, old ledgerState) error {
+	increment := strings.NewReplacer(":events_since", timestampLiteral(old.eventsTo),
+		":tokens_since", timestampLiteral(old.tokensTo)).Replace(ledgerIncrementSQL)
 	// The scope starts as everything so that the definitions bind; the
 	// increment narrows it.
-	if err := execAll(ctx, tx, "update the activity ledger", scopeAll, ledgerDefinitions, []string{ledgerIncrementSQL, ledgerActionsSQL}); err != nil {
+	if err := execAll(ctx, tx, "update the activity ledger", scopeAll, ledgerDefinitions, []string{increment, ledgerActionsSQL}); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE ledger_rebuilt AS `+ledgerSQL); err != nil {
@@ -268,6 +270,14 @@ func buildIncrement(ctx context.Context, tx *sql.Tx, st *LedgerStatus) error {
 	st.Rows += added - removed
 	st.Redone = added
 	return execAll(ctx, tx, "summarise the activity ledger", resummarise, []string{subjectMonthsSQL})
+}
+
+// timestampLiteral is t in SQL; no time is before all times.
+func timestampLiteral(t sql.NullTime) string {
+	if !t.Valid {
+		return `'-infinity'::TIMESTAMP`
+	}
+	return `TIMESTAMP '` + t.Time.UTC().Format("2006-01-02 15:04:05.999999") + `'`
 }
 
 // execAll runs the statements in order, each failure named by what.

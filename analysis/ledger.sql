@@ -131,7 +131,8 @@ activity AS (
            'identity' AS kind, t.identity AS subject, 'sdk.connect' AS rule, false AS unknown
     FROM ledger_scope_tokens t
     LEFT JOIN (SELECT identity, min(svc) AS svc FROM ledger_known_identities
-               WHERE svc <> '' GROUP BY identity HAVING count(*) = 1) ki
+               WHERE svc <> '' AND identity IN (SELECT identity FROM ledger_scope_tokens)
+               GROUP BY identity HAVING count(*) = 1) ki
            ON ki.identity = t.identity
 )
 SELECT occurred_at,

@@ -10,6 +10,8 @@
 -- an incremental build redoes otherwise.
 --
 -- Each piece gets:
+--   table_name, row_id  the table and rowid it was read from (the scope
+--             views name each row's rowid row_id);
 --   svc       its Conversation Service (step 1), '' when unknown;
 --   source    webhook, event_stream or rest_snapshot;
 --   timed_by  which time occurred_at is: 'time' (the CloudEvent time),
@@ -34,25 +36,30 @@ CREATE OR REPLACE TEMP MACRO action_sid(resource, message_sid, participant_sid, 
 
 CREATE OR REPLACE TEMP VIEW ledger_evidence AS
 WITH snapshot AS (
-    SELECT 'user' AS resource, 'added' AS action, service_sid, sid AS user_sid, identity,
+    SELECT 'twilio_users' AS table_name, row_id,
+           'user' AS resource, 'added' AS action, service_sid, sid AS user_sid, identity,
            date_created AS occurred_at, 'date_created' AS timed_by
     FROM ledger_scope_users WHERE date_created IS NOT NULL
     UNION ALL BY NAME
-    SELECT 'user' AS resource, 'updated' AS action, service_sid, sid AS user_sid, identity,
+    SELECT 'twilio_users' AS table_name, row_id,
+           'user' AS resource, 'updated' AS action, service_sid, sid AS user_sid, identity,
            date_updated AS occurred_at, 'date_updated' AS timed_by, date_updated
     FROM ledger_scope_users WHERE date_updated > date_created
     UNION ALL BY NAME
-    SELECT 'participant' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS participant_sid,
+    SELECT 'twilio_participants' AS table_name, row_id,
+           'participant' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS participant_sid,
            identity, address, date_created AS occurred_at, 'date_created' AS timed_by
     FROM ledger_scope_participants WHERE date_created IS NOT NULL
     UNION ALL BY NAME
-    SELECT 'message' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS message_sid,
+    SELECT 'twilio_messages' AS table_name, row_id,
+           'message' AS resource, 'added' AS action, service_sid, conversation_sid, sid AS message_sid,
            author, participant_sid, date_created AS occurred_at, 'date_created' AS timed_by
     FROM ledger_scope_messages WHERE date_created IS NOT NULL
 ),
 evidence AS (
     -- Only the columns the rules read: never the payloads.
-    SELECT CASE format WHEN 'cloudevent' THEN 'event_stream' ELSE 'webhook' END AS source,
+    SELECT 'events' AS table_name, row_id,
+           CASE format WHEN 'cloudevent' THEN 'event_stream' ELSE 'webhook' END AS source,
            event_type, resource, action, origin, client_identity, service_sid, conversation_sid,
            message_sid, participant_sid, user_sid, identity, author, address, is_online,
            occurred_at, date_updated, event_key,

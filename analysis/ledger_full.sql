@@ -14,4 +14,7 @@ INSERT INTO ledger_known_identities SELECT svc, identity FROM ledger_evidence_id
 DELETE FROM ledger_participant_addresses;
 INSERT INTO ledger_participant_addresses SELECT conversation_sid, address FROM ledger_evidence_addresses;
 
+DELETE FROM ledger_evidence_actions;
+INSERT INTO ledger_evidence_actions SELECT table_name, row_id, action_hash FROM ledger_evidence;
+
 DELETE FROM activity_ledger;

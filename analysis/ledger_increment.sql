@@ -4,38 +4,52 @@
 -- views, when only events and token-log lines were added since then (see
 -- there for what makes it build the whole ledger instead). It ends with the
 -- ledger_scope_* views reading the evidence of those actions, which
--- ledger.go then builds (steps 3 and 4) into the place of their old rows.
+-- ledger.go then builds (steps 3 and 4) in the place of their old rows.
 --
 -- What new evidence can change, and so what is redone:
---   * its own actions, with every other report of them (the same SID,
---     whatever source and time: step 3 merges them);
+--   * its own actions, with every other report of them (step 3 merges the
+--     reports of one action, whatever their source and time);
 --   * the service of older events without ChatServiceSid whose conversation
 --     or user it names with a service for the first time (or a lesser
 --     one): their actions;
---   * the identities a service knows, through those re-attributed events or
---     new ones: every message, any time, whose Author is such an identity
---     (is it a known identity, an address, an unknown author?), and every
---     token-log line of that identity (its service comes from them);
+--   * the identities a service knows, through new events or those
+--     re-attributed ones: every message, any time, whose Author is an
+--     identity that became, or stopped being, known in a service (is it a
+--     known identity, an address, an unknown author?), and every token-log
+--     line of that identity (its service comes from them);
 --   * the addresses taking part in a conversation: the messages of that
 --     conversation with such an Author;
---   * the monthly summary of every subject whose activities were redone.
--- Actions are found by their SID, so a month is redone only where one of
--- its actions is, and the chain of knowledge is followed wherever it goes.
+--   * the monthly summary of every subject-month whose activities were
+--     redone (ledger.go).
+-- Months are redone only where such an action is, and the chain of
+-- knowledge is followed wherever it leads.
+--
+-- Reading old evidence is what costs: a scattered row of a big table costs
+-- the decompression of its whole row group, column by column. So old
+-- evidence is first found by its rowid, from narrow columns (a join on one
+-- key column, or ledger_evidence_actions, which names the action of every
+-- piece of evidence), and only the rows found are read whole. Events are
+-- stored in the order they were loaded, so new ones, and the reports of
+-- recent actions, sit in the last row groups: ledger.go puts the time the
+-- last build took events in up to in place of :events_since, a constant
+-- DuckDB prunes row groups with (nothing older was added since: it
+-- checked).
 
--- 0. What the last build took in: events and token-log lines loaded up to
--- these times (ledger.go checked that nothing older was added since).
-CREATE OR REPLACE TEMP TABLE ledger_since AS
-SELECT coalesce(events_loaded_to, '-infinity'::TIMESTAMP) AS events,
-       coalesce(tokens_loaded_to, '-infinity'::TIMESTAMP) AS tokens
-FROM ledger_state;
+-- An event's columns that the rules read, and its rowid.
+CREATE OR REPLACE TEMP VIEW ledger_event_rows AS
+SELECT * EXCLUDE (payload, dedupe, event_id, idempotency_token, input_name, input_line), rowid AS row_id
+FROM events;
 
--- 1. What new events teach about services, merged into the stored tables.
-CREATE OR REPLACE TEMP VIEW ledger_scope_events AS
-SELECT * FROM events WHERE loaded_at > (SELECT events FROM ledger_since);
+-- 1. The new events, and what they teach about services, merged into the
+-- stored tables.
+CREATE OR REPLACE TEMP TABLE ledger_new_events AS
+SELECT * FROM ledger_event_rows WHERE loaded_at > :events_since;
+
+CREATE OR REPLACE TEMP VIEW ledger_scope_events AS SELECT * FROM ledger_new_events;
 CREATE OR REPLACE TEMP VIEW ledger_scope_conversations AS SELECT * FROM twilio_conversations WHERE false;
-CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT * FROM twilio_users WHERE false;
-CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT * FROM twilio_participants WHERE false;
-CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT * FROM twilio_messages WHERE false;
+CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT *, rowid AS row_id FROM twilio_users WHERE false;
+CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT *, rowid AS row_id FROM twilio_participants WHERE false;
+CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT *, rowid AS row_id FROM twilio_messages WHERE false;
 
 CREATE OR REPLACE TEMP TABLE ledger_changed_conversations AS
 SELECT n.conversation_sid, n.service_sid
@@ -54,37 +68,45 @@ WHERE o.service_sid IS NULL OR n.service_sid < o.service_sid;
 DELETE FROM ledger_user_services WHERE user_sid IN (SELECT user_sid FROM ledger_changed_users);
 INSERT INTO ledger_user_services SELECT user_sid, service_sid FROM ledger_changed_users;
 
--- 2. The events whose service may now differ: the new ones, and the older
--- ones without ChatServiceSid of a conversation or user just learnt. The
--- identities they name may now be known in another service.
+-- 2. The older events without ChatServiceSid of a conversation or user
+-- just learnt: their service may now differ.
 CREATE OR REPLACE TEMP TABLE ledger_reattributed AS
-SELECT * EXCLUDE (payload) FROM events
-WHERE loaded_at > (SELECT events FROM ledger_since)
-   OR (service_sid IS NULL
-       AND (conversation_sid IN (SELECT conversation_sid FROM ledger_changed_conversations)
-            OR user_sid IN (SELECT user_sid FROM ledger_changed_users)));
+SELECT * FROM ledger_event_rows
+WHERE row_id IN (
+    SELECT e.rowid FROM events e JOIN ledger_changed_conversations c ON c.conversation_sid = e.conversation_sid
+    WHERE e.service_sid IS NULL AND e.loaded_at <= :events_since
+    UNION
+    SELECT e.rowid FROM events e JOIN ledger_changed_users u ON u.user_sid = e.user_sid
+    WHERE e.service_sid IS NULL AND e.loaded_at <= :events_since);
 
-CREATE OR REPLACE TEMP TABLE ledger_touched_identities AS
+-- 3. The services each identity is known in. New events can only add to
+-- what is stored; a re-attributed event can also take a service away, so
+-- the identities those name are counted again from all the evidence that
+-- names them.
+CREATE OR REPLACE TEMP TABLE ledger_recount_identities AS
 SELECT identity FROM ledger_reattributed WHERE identity IS NOT NULL
 UNION
 SELECT client_identity FROM ledger_reattributed WHERE client_identity IS NOT NULL;
 
--- 3. The services those identities are known in, from all the evidence
--- that names them; the identities whose services changed. New events
--- stay in scope for the addresses they add to conversations.
+CREATE OR REPLACE TEMP TABLE ledger_naming_events AS
+SELECT * FROM ledger_event_rows
+WHERE row_id IN (
+    SELECT e.rowid FROM events e JOIN ledger_recount_identities t ON t.identity = e.identity
+    WHERE e.loaded_at <= :events_since
+    UNION
+    SELECT e.rowid FROM events e JOIN ledger_recount_identities t ON t.identity = e.client_identity
+    WHERE e.loaded_at <= :events_since);
 CREATE OR REPLACE TEMP VIEW ledger_scope_events AS
-SELECT * FROM events
-WHERE identity IN (SELECT identity FROM ledger_touched_identities)
-   OR client_identity IN (SELECT identity FROM ledger_touched_identities)
-   OR loaded_at > (SELECT events FROM ledger_since);
+SELECT * FROM ledger_new_events
+UNION ALL
+SELECT * FROM ledger_naming_events;
 CREATE OR REPLACE TEMP VIEW ledger_scope_users AS
-SELECT * FROM twilio_users WHERE identity IN (SELECT identity FROM ledger_touched_identities);
+SELECT u.*, u.rowid AS row_id FROM twilio_users u JOIN ledger_recount_identities t ON t.identity = u.identity;
 CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS
-SELECT * FROM twilio_participants WHERE identity IN (SELECT identity FROM ledger_touched_identities);
+SELECT p.*, p.rowid AS row_id FROM twilio_participants p JOIN ledger_recount_identities t ON t.identity = p.identity;
 
-CREATE OR REPLACE TEMP TABLE ledger_identities_now AS
-SELECT svc, identity FROM ledger_evidence_identities
-WHERE identity IN (SELECT identity FROM ledger_touched_identities);
+CREATE OR REPLACE TEMP TABLE ledger_identities_seen AS
+SELECT svc, identity FROM ledger_evidence_identities;
 CREATE OR REPLACE TEMP TABLE ledger_new_addresses AS
 SELECT conversation_sid, address FROM ledger_evidence_addresses
 EXCEPT
@@ -92,69 +114,97 @@ SELECT conversation_sid, address FROM ledger_participant_addresses;
 
 CREATE OR REPLACE TEMP TABLE ledger_changed_identities AS
 SELECT DISTINCT identity FROM (
-    (SELECT svc, identity FROM ledger_identities_now
+    (SELECT svc, identity FROM ledger_identities_seen
      EXCEPT
-     SELECT svc, identity FROM ledger_known_identities
-     WHERE identity IN (SELECT identity FROM ledger_touched_identities))
+     SELECT svc, identity FROM ledger_known_identities)
     UNION ALL
-    (SELECT svc, identity FROM ledger_known_identities
-     WHERE identity IN (SELECT identity FROM ledger_touched_identities)
+    (SELECT k.svc, k.identity FROM ledger_known_identities k
+     JOIN ledger_recount_identities r ON r.identity = k.identity
      EXCEPT
-     SELECT svc, identity FROM ledger_identities_now)
+     SELECT svc, identity FROM ledger_identities_seen)
 );
-DELETE FROM ledger_known_identities WHERE identity IN (SELECT identity FROM ledger_touched_identities);
-INSERT INTO ledger_known_identities SELECT svc, identity FROM ledger_identities_now;
+DELETE FROM ledger_known_identities WHERE identity IN (SELECT identity FROM ledger_recount_identities);
+INSERT INTO ledger_known_identities
+SELECT svc, identity FROM ledger_identities_seen
+EXCEPT
+SELECT svc, identity FROM ledger_known_identities;
 INSERT INTO ledger_participant_addresses SELECT conversation_sid, address FROM ledger_new_addresses;
 
--- 4. The actions to redo, by SID (or, for evidence without one, by event):
--- those of the re-attributed events, and the messages whose Author just
--- became, or stopped being, known in a service or a conversation.
+-- 4. The actions to redo: those of the new and re-attributed events, and
+-- of the messages whose Author's standing changed. The new events' actions
+-- are recorded first, so that step 5 finds their reports too.
 CREATE OR REPLACE TEMP VIEW ledger_scope_events AS
-SELECT * FROM ledger_reattributed
-UNION ALL BY NAME
-SELECT * EXCLUDE (payload) FROM events e
-WHERE resource = 'message'
-  AND (author IN (SELECT identity FROM ledger_changed_identities)
-       OR EXISTS (SELECT 1 FROM ledger_new_addresses a
-                  WHERE a.conversation_sid = e.conversation_sid AND a.address = e.author));
-CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT * FROM twilio_users WHERE false;
-CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT * FROM twilio_participants WHERE false;
-CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS
-SELECT * FROM twilio_messages m
-WHERE author IN (SELECT identity FROM ledger_changed_identities)
-   OR EXISTS (SELECT 1 FROM ledger_new_addresses a
-              WHERE a.conversation_sid = m.conversation_sid AND a.address = m.author);
+SELECT * FROM ledger_new_events
+UNION ALL
+SELECT * FROM ledger_reattributed;
+CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT *, rowid AS row_id FROM twilio_users WHERE false;
+CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT *, rowid AS row_id FROM twilio_participants WHERE false;
 
-CREATE OR REPLACE TEMP TABLE ledger_redo_sids AS
-SELECT DISTINCT sid FROM ledger_evidence WHERE key_alone IS NULL;
-CREATE OR REPLACE TEMP TABLE ledger_redo_keys AS
-SELECT DISTINCT key_alone AS event_key FROM ledger_evidence WHERE key_alone IS NOT NULL;
+INSERT INTO ledger_evidence_actions
+SELECT table_name, row_id, action_hash FROM ledger_evidence
+WHERE row_id IN (SELECT row_id FROM ledger_new_events);
+
+CREATE OR REPLACE TEMP TABLE ledger_redo_actions AS
+SELECT action_hash FROM ledger_evidence
+UNION
+SELECT a.action_hash FROM ledger_evidence_actions a
+JOIN (SELECT e.rowid AS row_id FROM events e JOIN ledger_changed_identities i ON i.identity = e.author
+      WHERE e.resource = 'message'
+      UNION
+      SELECT e.rowid FROM events e
+      JOIN ledger_new_addresses n ON n.address = e.author AND n.conversation_sid = e.conversation_sid
+      WHERE e.resource = 'message') m ON m.row_id = a.row_id
+WHERE a.table_name = 'events'
+UNION
+SELECT a.action_hash FROM ledger_evidence_actions a
+JOIN (SELECT m.rowid AS row_id FROM twilio_messages m JOIN ledger_changed_identities i ON i.identity = m.author
+      UNION
+      SELECT m.rowid FROM twilio_messages m
+      JOIN ledger_new_addresses n ON n.address = m.author AND n.conversation_sid = m.conversation_sid) m
+  ON m.row_id = a.row_id
+WHERE a.table_name = 'twilio_messages';
+
+-- A User of the snapshot reports two actions, its creation and its last
+-- update, from one row: when one is redone, so is the other.
+INSERT INTO ledger_redo_actions
+SELECT b.action_hash FROM ledger_evidence_actions a
+JOIN ledger_redo_actions r ON r.action_hash = a.action_hash
+JOIN ledger_evidence_actions b ON b.table_name = a.table_name AND b.row_id = a.row_id
+WHERE a.table_name = 'twilio_users';
 
 -- 5. The scope of the build: every report of those actions, and the
 -- token-log lines that are new or of an identity whose services changed.
+CREATE OR REPLACE TEMP TABLE ledger_redo_rows AS
+SELECT DISTINCT a.table_name, a.row_id FROM ledger_evidence_actions a
+JOIN (SELECT DISTINCT action_hash FROM ledger_redo_actions) r ON r.action_hash = a.action_hash;
+
 CREATE OR REPLACE TEMP TABLE ledger_redo_events AS
-SELECT * EXCLUDE (payload) FROM events
-WHERE action_sid(resource, message_sid, participant_sid, user_sid, conversation_sid)
-          IN (SELECT sid FROM ledger_redo_sids)
-   OR event_key IN (SELECT event_key FROM ledger_redo_keys);
+SELECT * FROM ledger_event_rows
+WHERE row_id IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'events');
 CREATE OR REPLACE TEMP VIEW ledger_scope_events AS SELECT * FROM ledger_redo_events;
 CREATE OR REPLACE TEMP VIEW ledger_scope_users AS
-SELECT * FROM twilio_users WHERE sid IN (SELECT sid FROM ledger_redo_sids);
+SELECT *, rowid AS row_id FROM twilio_users
+WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_users');
 CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS
-SELECT * FROM twilio_participants WHERE sid IN (SELECT sid FROM ledger_redo_sids);
+SELECT *, rowid AS row_id FROM twilio_participants
+WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_participants');
 CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS
-SELECT * FROM twilio_messages WHERE sid IN (SELECT sid FROM ledger_redo_sids);
+SELECT *, rowid AS row_id FROM twilio_messages
+WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_messages');
 
 CREATE OR REPLACE TEMP TABLE ledger_redo_token_identities AS
-SELECT identity FROM token_issues WHERE loaded_at > (SELECT tokens FROM ledger_since)
+SELECT identity FROM token_issues WHERE loaded_at > :tokens_since
 UNION
 SELECT identity FROM ledger_changed_identities;
 CREATE OR REPLACE TEMP VIEW ledger_scope_tokens AS
-SELECT * FROM token_issues WHERE identity IN (SELECT identity FROM ledger_redo_token_identities);
+SELECT t.* FROM token_issues t JOIN ledger_redo_token_identities r ON r.identity = t.identity;
 
 -- 6. The old rows of what is redone, and the subjects they were for.
 CREATE OR REPLACE TEMP TABLE ledger_redone AS
-SELECT rowid AS row_id, month, subject_kind, subject FROM activity_ledger
-WHERE action_hash IN (SELECT action_hash FROM ledger_evidence)
-   OR (source = 'token_log' AND subject IN (SELECT identity FROM ledger_redo_token_identities));
+SELECT a.rowid AS row_id, a.month, a.subject_kind, a.subject FROM activity_ledger a
+JOIN (SELECT DISTINCT action_hash FROM ledger_redo_actions) r ON r.action_hash = a.action_hash
+UNION
+SELECT a.rowid, a.month, a.subject_kind, a.subject FROM activity_ledger a
+JOIN ledger_redo_token_identities r ON r.identity = a.subject
+WHERE a.source = 'token_log';
 DELETE FROM activity_ledger WHERE rowid IN (SELECT row_id FROM ledger_redone);

@@ -7,9 +7,17 @@
 --   * the identities each service knows and the addresses taking part in
 --     each conversation (step 2): what a message's author is checked against.
 -- Each activity names the action it comes from (action_hash), so that the
--- rows of a rebuilt action can be replaced, and ledger_state records how
--- far the evidence was taken in.
+-- rows of a rebuilt action can be replaced; ledger_evidence_actions names
+-- the action each piece of evidence reports, so that the other reports of
+-- an action are found without reading all the evidence; and ledger_state
+-- records how far the evidence was taken in.
 ALTER TABLE activity_ledger ADD COLUMN action_hash UBIGINT; -- NULL for token-log rows
+
+CREATE TABLE ledger_evidence_actions (
+    table_name  VARCHAR NOT NULL,  -- events, twilio_users, twilio_participants, twilio_messages
+    row_id      BIGINT NOT NULL,   -- the evidence's rowid there (a User of the snapshot reports two actions)
+    action_hash UBIGINT NOT NULL
+);
 
 CREATE TABLE ledger_conversation_services (
     conversation_sid VARCHAR NOT NULL,
