@@ -204,10 +204,6 @@ func (st *eventStager) flush() error {
 	}
 	defer tx.Rollback()
 	// The first of each key in the batch, unless an earlier load stored it.
-	// The anti-join compares the keys alone, before the bodies are joined:
-	// written as NOT EXISTS over the joined rows, DuckDB buffered every
-	// body for a delim join, and the load fell to a quarter of DuckDB's own
-	// scan-and-store at 10 million events (BenchmarkLoadSpeed).
 	inserted, err := execCount(ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
 		       origin, client_identity, service_sid, conversation_sid, message_sid, participant_sid, user_sid,
 		       identity, author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
@@ -217,8 +213,9 @@ func (st *eventStager) flush() error {
 		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
 		       event_time, date_created, date_updated, now()::TIMESTAMP, ?, line, l.body
 		FROM stage_parsed s JOIN stage_lines l USING (line)
-		WHERE line IN (SELECT min(line) FROM stage_parsed ANTI JOIN events USING (event_key)
-		               WHERE rejected IS NULL AND NOT foreign_type GROUP BY event_key)`, st.name)
+		WHERE line IN (SELECT min(line) FROM stage_parsed
+		               WHERE rejected IS NULL AND NOT foreign_type GROUP BY event_key)
+		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)`, st.name)
 	if err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}
