@@ -31,7 +31,7 @@ func readAll(t *testing.T, input []byte) ([]record, bool) {
 	return got, offsets
 }
 
-func gzipped(t *testing.T, members ...string) []byte {
+func gzipped(t testing.TB, members ...string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	for _, m := range members { // each its own gzip member, as cat a.gz b.gz makes
@@ -173,5 +173,34 @@ func TestLoadEventsReadsGzipConcatenatedByMagic(t *testing.T) {
 	}
 	if n := count(t, s, `SELECT count(*) FROM events WHERE input_line = ?`, len(cloudEvent)); n != 1 {
 		t.Errorf("the second event is not stored at its offset")
+	}
+}
+
+// BenchmarkReadRecords measures how fast records are found, without the
+// database: NDJSON (the hot path, cut by bufio), concatenated JSON (the
+// bracket scanner), and the same gzip.
+//
+//	go test ./ingest -run '^$' -bench ReadRecords
+func BenchmarkReadRecords(b *testing.B) {
+	var lines bytes.Buffer
+	for i := 0; lines.Len() < 64<<20; i++ {
+		fmt.Fprintf(&lines, `{"specversion":"1.0","type":"com.twilio.conversations.message.added","id":"NO%032x","time":"2026-10-07T10:00:00.131Z","data":{"MessageSid":"IM%032x","Author":"user-%d","MessageBody":"hello \"there\""}}`+"\n", i, i, i)
+	}
+	concat := bytes.ReplaceAll(lines.Bytes(), []byte("\n"), nil)
+	for _, tc := range []struct {
+		name  string
+		input []byte
+	}{
+		{"ndjson", lines.Bytes()}, {"concatenated", concat},
+		{"ndjson-gzip", gzipped(b, lines.String())}, {"concatenated-gzip", gzipped(b, string(concat))},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(concat)))
+			for b.Loop() {
+				if _, err := readRecords(bytes.NewReader(tc.input), func(int64, []byte, string) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
