@@ -32,17 +32,22 @@ const MaxLineBytes = 16 << 20
 // small enough to keep memory flat whatever the file size.
 var batchLines = 250_000 // a test lowers it
 
-// Rejection is one input line that could not be loaded.
+// Rejection is one input line (or value) that could not be loaded.
 type Rejection struct {
-	Line   int64
+	Line   int64 // the byte offset of the value when EventsResult.Offsets
 	Reason string
 }
 
 // EventsResult tells what one input's load did.
 type EventsResult struct {
 	Name string // the file name, or "stdin"
-	// Events counts the non-blank lines (NDJSON) or array elements read.
+	// Events counts the non-blank lines (NDJSON), array elements or
+	// concatenated JSON values read.
 	Events int64
+	// Offsets says that the input was concatenated JSON: its records, and
+	// Rejected, are numbered by the byte offset where they start in the
+	// (uncompressed) input, from 0, not by line.
+	Offsets bool
 	// Loaded counts the events stored for the first time.
 	Loaded int64
 	// Duplicates counts events already stored, or repeated in this input
@@ -54,7 +59,8 @@ type EventsResult struct {
 }
 
 // LoadEvents loads one input of Conversations webhook payloads and Event
-// Streams CloudEvents, NDJSON or a JSON array, into the events table. Good
+// Streams CloudEvents, NDJSON, a JSON array or concatenated JSON, plain or
+// gzip (see readRecords), into the events table. Good
 // events load even when others are rejected; each batch commits on its own,
 // and loading is idempotent, so an interrupted load is finished by running
 // it again.
@@ -80,16 +86,8 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 	st := &eventStager{ctx: ctx, conn: conn, name: name, res: &res}
 	defer st.closeAppender()
 
-	br := bufio.NewReaderSize(r, 1<<20)
-	array, err := isArray(br)
-	if err != nil {
-		return res, fmt.Errorf("read %s: %w", name, err)
-	}
-	if array {
-		err = readArray(br, st.add)
-	} else {
-		err = readLines(br, st.add)
-	}
+	offsets, err := readRecords(r, st.add)
+	res.Offsets = offsets
 	if err != nil {
 		return res, err
 	}
@@ -240,20 +238,6 @@ func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int6
 		return 0, err
 	}
 	return r.RowsAffected()
-}
-
-// isArray peeks, without consuming anything but a UTF-8 byte order mark,
-// whether the input is one JSON array rather than NDJSON.
-func isArray(br *bufio.Reader) (bool, error) {
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3) // as some Windows tools write
-	}
-	head, err := br.Peek(64 << 10)
-	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		return false, err
-	}
-	trimmed := bytes.TrimLeft(head, " \t\r\n")
-	return len(trimmed) > 0 && trimmed[0] == '[', nil
 }
 
 // readLines calls add for each line of NDJSON input.

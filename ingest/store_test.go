@@ -28,7 +28,13 @@ func TestAMigrationMissingBelowTheNewestIsApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if n := count(t, s, `SELECT count(*) FROM schema_migrations`); n != SchemaVersion() || count(t, s, `SELECT count(*) FROM events`) != 0 {
+	// Counted, not compared with SchemaVersion: numbers can have gaps
+	// (one reserved for a change not merged yet).
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM schema_migrations`); n != len(ms) || count(t, s, `SELECT count(*) FROM events`) != 0 {
 		t.Errorf("%d migrations recorded", n)
 	}
 }

@@ -37,21 +37,34 @@ type ingestEventsOptions struct {
 	global *globalOptions
 	Files  []string
 	Spool  string
+	Force  bool
 }
 
 func newIngestEventsCmd(io *streams, g *globalOptions) *cobra.Command {
 	o := &ingestEventsOptions{io: io, global: g}
 	cmd := &cobra.Command{
-		Use:   "events (FILE... | --spool DIR)",
+		Use:   "events (FILE|DIR... | --spool DIR)",
 		Short: "Load Conversations webhook payloads and Event Streams CloudEvents",
 		Long: `Load Conversations post-event webhook payloads (their form fields as a JSON
 object of strings) and Event Streams CloudEvents, one JSON object per line
-(NDJSON) or one JSON array per file; "-" reads standard input. The format is
-detected line by line.
+(NDJSON), one JSON array per file, or JSON objects one after another with no
+separator (concatenated JSON, as Kinesis Data Firehose writes them); "-"
+reads standard input. Input compressed with gzip is read as such, whatever
+its name. The payload format is detected record by record.
+
+A DIR is read recursively, its files in the order of their paths (time
+order for a Firehose archive's YYYY/MM/DD/HH folders), hidden files and
+folders (names starting with ".") left out. Each file is remembered by its
+path, size and SHA-256 once its events are stored: a rerun skips the files
+already loaded and counts them, and loads a file again only if it changed.
+--force reads every file again (its events are then duplicates). Standard
+input is never remembered.
 
 Retries and repeats load once, and loading a file twice changes nothing. A
 malformed line stops nothing: the good lines load, every rejected line is
-reported as FILE:LINE: REASON, and the command then exits 3.
+reported as FILE:LINE: REASON (FILE:OFFSET: REASON for concatenated JSON,
+the byte offset from 0 where the object starts, uncompressed), and the
+command then exits 3.
 
 Every ingest ends by rebuilding the stored activity ledger (3 to 4 seconds
 per million events), so that reports read it instead of deriving it.
@@ -62,11 +75,12 @@ remembers how far it got). It is safe while serve runs. A torn last line,
 left by a crash in the middle of a write that was therefore never
 acknowledged, is skipped with a warning.`,
 		Example: `  mauledger ingest events webhooks-2026-10.ndjson eventstreams-dump.json
-  zcat archive.ndjson.gz | mauledger ingest events -
+  aws s3 sync s3://bucket/prefix ./archive && mauledger ingest events ./archive
+  mauledger ingest events - < archive.ndjson.gz
   mauledger ingest events --spool /var/lib/mauledger/spool`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && o.Spool == "" {
-				return fail.Usagef("ingest events needs FILE... or --spool DIR")
+				return fail.Usagef("ingest events needs FILE|DIR... or --spool DIR")
 			}
 			return nil
 		},
@@ -76,12 +90,14 @@ acknowledged, is skipped with a warning.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Spool, "spool", "", "load what is new in this serve spool directory")
+	cmd.Flags().BoolVar(&o.Force, "force", false, "read files already loaded again")
 	return cmd
 }
 
 func (o *ingestEventsOptions) run(ctx context.Context) error {
 	log := o.global.logger(o.io.Err)
-	if err := checkInputs(o.Files); err != nil {
+	inputs, err := listInputs(o.Files, log)
+	if err != nil {
 		return err
 	}
 	if o.Spool != "" {
@@ -94,13 +110,20 @@ func (o *ingestEventsOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
-	var rejected int
-	for _, name := range o.Files {
+	var rejected, skipped int
+	for _, name := range inputs {
 		res, err := o.loadOne(ctx, store, name)
 		if err != nil {
 			return err
 		}
-		rejected += o.print(log, res)
+		if res.AlreadyLoaded {
+			skipped++
+			continue
+		}
+		rejected += o.print(log, res.EventsResult)
+	}
+	if skipped > 0 {
+		fmt.Fprintf(o.io.Out, "%d %s already loaded, not read again\n", skipped, plural(skipped, "file", "files"))
 	}
 	if o.Spool != "" {
 		n, err := o.loadSpool(ctx, store, log)
@@ -169,17 +192,45 @@ func (o *ingestEventsOptions) loadSpool(ctx context.Context, store *ingest.Store
 	return rejected, nil
 }
 
-func (o *ingestEventsOptions) loadOne(ctx context.Context, store *ingest.Store, name string) (ingest.EventsResult, error) {
-	r, display, done, err := openInput(name, o.io.In)
-	if err != nil {
-		return ingest.EventsResult{}, err
+func (o *ingestEventsOptions) loadOne(ctx context.Context, store *ingest.Store, name string) (ingest.FileLoad, error) {
+	if name == "-" {
+		res, err := store.LoadEvents(ctx, "stdin", o.io.In)
+		if err != nil {
+			return ingest.FileLoad{EventsResult: res}, fmt.Errorf("load stdin: %w", err)
+		}
+		return ingest.FileLoad{EventsResult: res}, nil
 	}
-	defer done()
-	res, err := store.LoadEvents(ctx, display, r)
+	res, err := store.LoadEventFile(ctx, name, o.Force)
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return res, fail.Input(fmt.Errorf("input %s: %w", name, unwrapPathError(pathErr)))
+	}
 	if err != nil {
-		return res, fmt.Errorf("load %s: %w", display, err)
+		return res, fmt.Errorf("load %s: %w", name, err)
 	}
 	return res, nil
+}
+
+// listInputs turns the arguments into the files to load, a directory into
+// the files under it, and fails on the first that cannot be read, before
+// the database is touched, so that a typo costs nothing. "-" is stdin.
+func listInputs(args []string, log *slog.Logger) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		if a == "-" {
+			files = append(files, a)
+			continue
+		}
+		found, err := ingest.EventFiles(a)
+		if err != nil {
+			return nil, fail.Input(fmt.Errorf("input %s: %w", a, unwrapPathError(err)))
+		}
+		if len(found) == 0 {
+			log.Warn("no files in directory", "dir", a)
+		}
+		files = append(files, found...)
+	}
+	return files, nil
 }
 
 // checkInputs fails on the first input that cannot be opened, before the
@@ -194,6 +245,13 @@ func checkInputs(files []string) error {
 		}
 	}
 	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // openInput opens the file name, or stdin for "-", and names it for

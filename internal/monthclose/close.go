@@ -221,16 +221,24 @@ func (c *closer) load(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
-	events, err := expand("sources.events", c.job.Events, c.log)
+	events, err := expand("sources.events", c.job.Events, c.log, true)
 	if err != nil {
 		return 0, err
 	}
+	skipped := 0
 	for _, name := range events {
-		if err := c.loadEvents(ctx, name); err != nil {
+		loaded, err := c.loadEvents(ctx, name)
+		if err != nil {
 			return 0, err
 		}
+		if !loaded {
+			skipped++
+		}
 	}
-	tokens, err := expand("sources.tokens", c.job.Tokens, c.log)
+	if skipped > 0 {
+		c.log.Info("ingest events", "already_loaded_files", skipped)
+	}
+	tokens, err := expand("sources.tokens", c.job.Tokens, c.log, false)
 	if err != nil {
 		return 0, err
 	}
@@ -292,18 +300,22 @@ func (c *closer) loadSpool(ctx context.Context) error {
 	return nil
 }
 
-func (c *closer) loadEvents(ctx context.Context, name string) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fail.Input(err)
+// loadEvents loads one events file as ingest events does, and says
+// whether it was read: a file already loaded is not.
+func (c *closer) loadEvents(ctx context.Context, name string) (bool, error) {
+	res, err := c.store.LoadEventFile(ctx, name, false)
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return false, fail.Input(err)
 	}
-	defer f.Close()
-	res, err := c.store.LoadEvents(ctx, name, f)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", name, err)
+		return false, fmt.Errorf("load %s: %w", name, err)
 	}
-	c.recordEvents("ingest events", res)
-	return nil
+	if res.AlreadyLoaded {
+		return false, nil
+	}
+	c.recordEvents("ingest events", res.EventsResult)
+	return true, nil
 }
 
 // recordEvents logs one input's load, one line, and its rejected lines.
@@ -351,10 +363,12 @@ func (c *closer) logRejections(input string, rejected []ingest.Rejection) {
 }
 
 // expand turns the patterns into the files they match, in name order,
-// each once. A pattern that matches nothing is a warning: a scheduled
-// job's drop folder is often empty.
-func expand(key string, patterns []string, log *slog.Logger) ([]string, error) {
+// each once; with dirs, a matching directory gives the files under it as
+// ingest events lists them (an archive folder). A pattern that matches
+// nothing is a warning: a scheduled job's drop folder is often empty.
+func expand(key string, patterns []string, log *slog.Logger, dirs bool) ([]string, error) {
 	var files []string
+	seen := map[string]bool{}
 	for _, p := range patterns {
 		matches, err := filepath.Glob(p)
 		if err != nil {
@@ -364,8 +378,24 @@ func expand(key string, patterns []string, log *slog.Logger) ([]string, error) {
 			log.Warn("no file matches", "pattern", p, "key", key)
 		}
 		for _, m := range matches {
-			if info, err := os.Stat(m); err == nil && info.Mode().IsRegular() && !slices.Contains(files, m) {
-				files = append(files, m)
+			info, err := os.Stat(m)
+			if err != nil {
+				continue
+			}
+			found := []string{m}
+			switch {
+			case info.IsDir() && dirs:
+				if found, err = ingest.EventFiles(m); err != nil {
+					return nil, fail.Input(fmt.Errorf("%s %q: %w", key, p, err))
+				}
+			case !info.Mode().IsRegular():
+				continue
+			}
+			for _, f := range found {
+				if !seen[f] {
+					seen[f] = true
+					files = append(files, f)
+				}
 			}
 		}
 	}

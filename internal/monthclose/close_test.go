@@ -2,6 +2,7 @@ package monthclose
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -510,4 +511,34 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestCloseLoadsAnArchiveFolderOnce: sources.events may name a folder such
+// as a synced Firehose archive (gzip objects of concatenated events); the
+// close reads it as ingest events does, and a later close skips the
+// objects it already loaded.
+func TestCloseLoadsAnArchiveFolderOnce(t *testing.T) {
+	e := newEnv(t, false)
+	archive := filepath.Join(e.dir, "archive")
+	object := filepath.Join(archive, "2026", "10", "31", "23", "mauledger-stream-1-2026-10-31-23-00-07-x.gz")
+	if err := os.MkdirAll(filepath.Dir(object), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(strings.ReplaceAll(heartbeat(), "\n", ""))) // concatenated, no separator
+	zw.Close()
+	if err := os.WriteFile(object, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.job.Events = []string{archive}
+	first := e.close(novemberTenth.AddDate(1, 0, 0))
+	if m := e.manifest(1); first.ActiveUsers != 3 || len(m.Sources.Loaded) != 1 || m.Sources.Loaded[0].Input != object ||
+		m.Sources.Loaded[0].Loaded != 248 {
+		t.Fatalf("first close: %+v, loaded %+v", first, m.Sources.Loaded)
+	}
+	again := e.close(novemberTenth.AddDate(1, 0, 1))
+	if again.Written || !strings.Contains(e.logs.String(), "already_loaded_files=1") {
+		t.Errorf("second close: %+v\n%s", again, e.logs)
+	}
 }
