@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,23 +53,45 @@ type Analyzer struct {
 	conn          *sql.Conn
 	settings      Settings
 	restoreMemory func()
+	// closeDB closes the database the analyzer opened itself (an export
+	// folder's, see OpenLedgerDir); nil for a store's.
+	closeDB func() error
+	// judge tells the hygiene findings about an identity's string.
+	judge identityJudge
 }
 
 // New prepares the ledger views on a dedicated connection of db.
 func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
-	if s.Scope != ScopeService && s.Scope != ScopeAccount {
-		return nil, fmt.Errorf("unknown scope %q: want service or account", s.Scope)
-	}
-	if s.Evidence != EvidenceStrict && s.Evidence != EvidenceInferred {
-		return nil, fmt.Errorf("unknown evidence level %q: want strict or inferred", s.Evidence)
-	}
-	if s.UnknownAuthors != UnknownAuthorsIgnore && s.UnknownAuthors != UnknownAuthorsBill {
-		return nil, fmt.Errorf("unknown setting for unknown authors %q: want ignore or bill", s.UnknownAuthors)
+	if err := s.check(); err != nil {
+		return nil, err
 	}
 	// A report after an interrupted ingest finds the ledger out of date.
 	if _, err := Refresh(ctx, db); err != nil {
 		return nil, err
 	}
+	return open(ctx, db, s, coverageInputsSQL, judgeIdentities)
+}
+
+// check refuses settings the analyzer does not know.
+func (s Settings) check() error {
+	if s.Scope != ScopeService && s.Scope != ScopeAccount {
+		return fmt.Errorf("unknown scope %q: want service or account", s.Scope)
+	}
+	if s.Evidence != EvidenceStrict && s.Evidence != EvidenceInferred {
+		return fmt.Errorf("unknown evidence level %q: want strict or inferred", s.Evidence)
+	}
+	if s.UnknownAuthors != UnknownAuthorsIgnore && s.UnknownAuthors != UnknownAuthorsBill {
+		return fmt.Errorf("unknown setting for unknown authors %q: want ignore or bill", s.UnknownAuthors)
+	}
+	return nil
+}
+
+// open prepares the analyzer on a dedicated connection of db, which has
+// the tables activity_ledger and ledger_subject_months; inputs defines the
+// coverage inputs (coverage_hours, coverage_dated, coverage_runs) on the
+// connection: over the evidence of a store, or over an export's files.
+// judge tells the identity-hygiene findings what an identity's string says.
+func open(ctx context.Context, db *sql.DB, s Settings, inputs string, judge identityJudge) (*Analyzer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -78,10 +101,14 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 		conn.Close()
 		return nil, err
 	}
-	a := &Analyzer{conn: conn, settings: s, restoreMemory: restore}
+	a := &Analyzer{conn: conn, settings: s, restoreMemory: restore, judge: judge}
 	if err := defineRuleMacros(ctx, conn); err != nil {
 		a.Close()
 		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, inputs); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("prepare the coverage inputs: %w", err)
 	}
 	stmts := []string{
 		// The billable ledger; "quality" rows record unbillable authors.
@@ -95,7 +122,7 @@ func New(ctx context.Context, db *sql.DB, s Settings) (*Analyzer, error) {
 			return nil, fmt.Errorf("prepare ledger: %w", err)
 		}
 	}
-	if err := registerShapeFunctions(conn); err != nil {
+	if err := registerShapeFunctions(conn, judge); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -135,10 +162,15 @@ func (a *Analyzer) eachRow(ctx context.Context, what, query string, scan func(*s
 	return nil
 }
 
-// Close puts DuckDB's memory limit back and releases the connection.
+// Close puts DuckDB's memory limit back and releases the connection (and
+// the database, if the analyzer opened it).
 func (a *Analyzer) Close() error {
 	a.restoreMemory()
-	return a.conn.Close()
+	err := a.conn.Close()
+	if a.closeDB != nil {
+		err = errors.Join(err, a.closeDB())
+	}
+	return err
 }
 
 // About states the settings and the assumptions behind every figure.

@@ -11,8 +11,12 @@ import (
 	"time"
 )
 
-//go:embed coverage.sql
-var coverageSQL string
+var (
+	//go:embed coverage.sql
+	coverageSQL string
+	//go:embed coverage_inputs.sql
+	coverageInputsSQL string
+)
 
 // MaxLiveGap is the longest stretch without any live event that a complete
 // month may have: Event Streams queues events for up to 4 hours while its

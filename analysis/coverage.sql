@@ -22,6 +22,10 @@
 -- time; $gap_us, the longest stretch without live events that is not a gap,
 -- in microseconds.
 --
+-- It reads the evidence through coverage_hours, coverage_dated and
+-- coverage_runs (coverage_inputs.sql), which an export of the ledger
+-- carries too.
+--
 -- One row per fact, (month, kind, source, n, first, last):
 --   span      a source's evidence dated in the month: n items, the first and
 --             last of their times. source webhook or event_stream (events by
@@ -38,11 +42,7 @@ WITH months AS (
     FROM range($start, $end, INTERVAL 1 MONTH) AS r(starts)
 ),
 hours AS MATERIALIZED (
-    SELECT format, date_trunc('hour', occurred_at) AS hour,
-           count(*) AS n, min(occurred_at) AS first, max(occurred_at) AS last
-    FROM events
-    WHERE occurred_at >= $start AND occurred_at < $end
-    GROUP BY ALL
+    SELECT * FROM coverage_hours($start, $end)
 ),
 -- Live capture is webhooks and Event Streams together: one bucket per hour,
 -- between the month's two edges.
@@ -59,31 +59,15 @@ gaps AS (
     SELECT month, last AS gap_from, lead(first) OVER (PARTITION BY month ORDER BY hour) AS gap_to
     FROM live
 ),
-snapshot_dates AS (
-    SELECT date_created AS dated_at FROM twilio_users
-    UNION ALL SELECT date_updated FROM twilio_users WHERE date_updated <> date_created
-    UNION ALL SELECT date_created FROM twilio_participants
-    UNION ALL SELECT date_updated FROM twilio_participants WHERE date_updated <> date_created
-    UNION ALL SELECT date_created FROM twilio_messages
-    UNION ALL SELECT date_updated FROM twilio_messages WHERE date_updated <> date_created
-),
 dated AS (
-    SELECT 'rest_snapshot' AS source, date_trunc('month', dated_at) AS starts, count(*) AS n, min(dated_at) AS first, max(dated_at) AS last
-    FROM snapshot_dates
-    WHERE dated_at >= $start AND dated_at < $end
-    GROUP BY ALL
-    UNION ALL
-    SELECT 'token_log', date_trunc('month', issued_at), count(*), min(issued_at), max(issued_at)
-    FROM token_issues
-    WHERE issued_at >= $start AND issued_at < $end
-    GROUP BY ALL
+    SELECT * FROM coverage_dated($start, $end)
 ),
 runs AS (
     SELECT month, started_at, finished_at, started_at >= ends AS after,
            -- finished runs started after the month, before this one
            coalesce(sum(CASE WHEN started_at >= ends AND finished_at IS NOT NULL THEN 1 ELSE 0 END) OVER (
                PARTITION BY month ORDER BY started_at, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS finished_before
-    FROM months JOIN twilio_runs ON started_at >= starts
+    FROM months JOIN coverage_runs ON started_at >= starts
 )
 SELECT strftime(hour, '%Y-%m') AS month, 'span' AS kind,
        CASE format WHEN 'cloudevent' THEN 'event_stream' ELSE format END AS source,

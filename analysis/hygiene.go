@@ -182,7 +182,7 @@ func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
 			return fmt.Errorf("judge shapes: %w", err)
 		}
 		for _, p := range patterns {
-			random, reason := verdict(p)
+			random, reason := a.judge.verdict(p)
 			if err := app.AppendRow(p, random, reason); err != nil {
 				app.Close()
 				return fmt.Errorf("judge shapes: %w", err)
@@ -192,12 +192,13 @@ func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
 	})
 }
 
-// registerShapeFunctions makes patternOf and DuplicateKey callable from SQL
-// on conn, as mauledger_shape(VARCHAR) and mauledger_duplicate_key(VARCHAR).
-func registerShapeFunctions(conn *sql.Conn) error {
+// registerShapeFunctions makes the judge's shape and duplicateKey (patternOf
+// and DuplicateKey over a store) callable from SQL on conn, as
+// mauledger_shape(VARCHAR) and mauledger_duplicate_key(VARCHAR).
+func registerShapeFunctions(conn *sql.Conn, judge identityJudge) error {
 	for name, f := range map[string]stringFunction{
-		"mauledger_shape":         patternOf,
-		"mauledger_duplicate_key": DuplicateKey,
+		"mauledger_shape":         judge.shape,
+		"mauledger_duplicate_key": judge.duplicateKey,
 	} {
 		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
 			return fmt.Errorf("register %s: %w", name, err)

@@ -39,7 +39,7 @@ func (a *Analyzer) lintIdentities(ctx context.Context, index map[string]int, out
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		s.Lint = Lint(s.Identity)
+		s.Lint = a.judge.lint(s.Identity)
 		if isShared {
 			s.Lint = append(s.Lint, SharedFinding(shared[a.sharedKey(month, s.ServiceSID, s.Identity)]))
 		}

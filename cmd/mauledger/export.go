@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -38,7 +39,9 @@ func newExportCmd(io *streams, g *globalOptions) *cobra.Command {
 or DuckDB to read:
 
   ledger          the activity ledger, every row whatever the settings, also
-                  partitioned by service (service=IS... or service=unknown)
+                  partitioned by service (service=IS... or service=unknown);
+                  beside it, in files named _*, what report --ledger DIR
+                  needs to report these months without the database
   subject-months  the billed subjects of each month under the settings, one
                   row per month, service and subject, with the first
                   qualifying activity
@@ -96,7 +99,7 @@ func (o *exportOptions) run(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if err := writeMonthlyParquet(ctx, store, rep, o.Out); err != nil {
+			if err := writeMonthlyParquet(ctx, rep, o.Out); err != nil {
 				return err
 			}
 			fmt.Fprintf(o.io.Out, "%s: monthly figures of %s to %s\n", o.Out, r.From, r.To)
@@ -107,6 +110,15 @@ func (o *exportOptions) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if o.Table == analysis.ExportLedger {
+			m, err := a.ExportLedgerDir(ctx, r, o.Out, redactFn,
+				analysis.LedgerManifest{MauledgerVersion: buildVersion(), DatabaseSchema: ingest.SchemaVersion()})
+			if err != nil {
+				return exportError(err)
+			}
+			fmt.Fprintf(o.io.Out, "%s: %d rows of ledger, %s to %s (report --ledger %s reads it)\n", o.Out, m.Rows["ledger"], r.From, r.To, o.Out)
+			return nil
+		}
 		n, err := a.Export(ctx, o.Table, r, o.Out, redactFn)
 		if err != nil {
 			return exportError(err)
@@ -116,9 +128,15 @@ func (o *exportOptions) run(ctx context.Context) error {
 	})
 }
 
-// writeMonthlyParquet writes the report's monthly table to dir.
-func writeMonthlyParquet(ctx context.Context, store *ingest.Store, rep *analysis.Report, dir string) error {
-	conn, err := store.DB.Conn(ctx)
+// writeMonthlyParquet writes the report's monthly table to dir, through a
+// DuckDB in memory: the report may come from a store or an export.
+func writeMonthlyParquet(ctx context.Context, rep *analysis.Report, dir string) error {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -80,6 +82,7 @@ type reportOptions struct {
 	io              *streams
 	global          *globalOptions
 	Month, From, To string
+	Ledger          string
 	settings        settingsOptions
 	output          outputOptions
 }
@@ -101,7 +104,13 @@ line until ingest twilio tells it. Only proven activity is billed unless
 --evidence inferred also counts access tokens issued (see ingest tokens);
 a message's author that nobody knows bills only with --unknown-authors bill.
 The About section says which. The JSON format ("schema":
-"mauledger.report/v1") is a stable interface for scripts.`,
+"mauledger.report/v1") is a stable interface for scripts.
+
+--ledger DIR reports from a folder that export ledger wrote instead of
+the database (not with --db), in every format, with any settings: the same
+figures, byte for byte in JSON apart from generated_at, for the months the
+folder holds. An export made with --redact gives a redacted report; with
+--ledger, --redact needs such an export (the key stays in the database).`,
 		Example: `  mauledger report --month 2026-10
   mauledger report --from 2025-11 --to 2026-10 --format json --out year.json
   mauledger report --month 2026-10 --out october.xlsx --redact
@@ -109,13 +118,20 @@ The About section says which. The JSON format ("schema":
   mauledger report --from 2026-01 --to 2026-12 --format parquet --out monthly/
   mauledger report --month 2026-10 --scope account --prices contract.yaml
   mauledger report --month 2026-10 --evidence inferred
-  mauledger report --month 2026-10 --unknown-authors bill`,
+  mauledger report --month 2026-10 --unknown-authors bill
+  mauledger report --from 2026-05 --to 2026-10 --ledger warehouse/ledger --format json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd.Context()) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Ledger != "" && cmd.Flags().Changed("db") {
+				return fail.Usagef("--ledger and --db: a report reads either an export or the database, not both")
+			}
+			return o.run(cmd.Context())
+		},
 	}
 	cmd.Flags().StringVar(&o.Month, "month", "", "the month to report, YYYY-MM (UTC)")
 	cmd.Flags().StringVar(&o.From, "from", "", "first month of a range, YYYY-MM")
 	cmd.Flags().StringVar(&o.To, "to", "", "last month of a range, YYYY-MM")
+	cmd.Flags().StringVar(&o.Ledger, "ledger", "", "report from this folder that export ledger wrote, not from the database")
 	o.settings.bind(cmd)
 	o.output.bind(cmd, "table, csv, json, xlsx, html or parquet (a folder: --out DIR) (default: from --out's extension, else table)")
 	return cmd
@@ -143,20 +159,53 @@ func (o *reportOptions) run(ctx context.Context) error {
 	if format == reports.Parquet && o.output.Out == "" {
 		return fail.Usagef("parquet is a folder of files: name it with --out DIR")
 	}
-	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
+	write := func(a *analysis.Analyzer, redactFn func(string) string, database string) error {
 		rep, err := a.Report(ctx, r, analysis.ReportOptions{StreamBilled: format == reports.XLSX})
 		if err != nil {
 			return err
 		}
 		if format == reports.Parquet { // the monthly table: no subject in it to redact
-			return writeMonthlyParquet(ctx, store, rep, o.output.Out)
+			return writeMonthlyParquet(ctx, rep, o.output.Out)
 		}
+		return o.output.write(o.io, func(w io.Writer) error {
+			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn, Database: database})
+		})
+	}
+	if o.Ledger != "" {
+		return o.fromLedgerDir(ctx, r, settings, write)
+	}
+	return o.global.analyze(ctx, settings, func(store *ingest.Store, a *analysis.Analyzer) error {
 		redactFn, err := o.output.redactor(ctx, store)
 		if err != nil {
 			return err
 		}
-		return o.output.write(o.io, func(w io.Writer) error {
-			return reports.WriteReport(w, rep, reports.Options{Format: format, Redact: redactFn, Database: store.Path})
-		})
+		return write(a, redactFn, store.Path)
 	})
+}
+
+// fromLedgerDir runs write over the export of the ledger in --ledger. Its
+// subjects are already pseudonyms if it was exported with --redact, and
+// they are not redacted twice.
+func (o *reportOptions) fromLedgerDir(ctx context.Context, r analysis.MonthRange, settings analysis.Settings,
+	write func(a *analysis.Analyzer, redactFn func(string) string, database string) error) error {
+	a, m, err := analysis.OpenLedgerDir(ctx, o.Ledger, settings)
+	switch {
+	case errors.Is(err, analysis.ErrNotLedgerExport):
+		return fail.Input(err)
+	case errors.Is(err, analysis.ErrOtherRules):
+		return fail.Store(err)
+	case err != nil:
+		return err
+	}
+	defer a.Close()
+	if err := m.Covers(r); err != nil {
+		return fail.Usage(fmt.Errorf("--ledger %s: %w", o.Ledger, err))
+	}
+	if partial := m.Partial(); partial != "" {
+		o.global.logger(o.io.Err).Warn(partial, "ledger", o.Ledger)
+	}
+	if o.output.Redact && !m.Redacted {
+		return fail.Usagef("--redact: %s was exported without --redact and the key is in the database: export it with --redact", o.Ledger)
+	}
+	return write(a, nil, o.Ledger)
 }

@@ -21,17 +21,67 @@ var ErrExists = errors.New("folder exists and is not empty")
 // Copy writes the rows of query (a SELECT run on conn) to dir, partitioned
 // by the named columns, and returns how many rows it wrote.
 func Copy(ctx context.Context, conn *sql.Conn, query, dir string, partitionBy ...string) (int64, error) {
-	var n int64
+	n, err := CopyParts(ctx, conn, dir, []Part{{Query: query, PartitionBy: partitionBy}}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return n[0], nil
+}
+
+// A Part is one table of a folder that CopyParts writes: the rows of
+// Query, in the folder's subfolder Path ("" for the folder itself)
+// partitioned by the columns PartitionBy, or without them in the single
+// file Path (a name ending in .parquet).
+type Part struct {
+	Path        string
+	Query       string
+	PartitionBy []string
+}
+
+// CopyParts writes each part into dir, then the files that files returns
+// (a name in dir and its content) given how many rows each part wrote,
+// whole or not at all; it returns how many rows each part wrote. A part
+// with the Path "" must come first: DuckDB makes its folder. files may be
+// nil.
+func CopyParts(ctx context.Context, conn *sql.Conn, dir string, parts []Part,
+	files func(rows []int64) (map[string][]byte, error)) ([]int64, error) {
+	rows := make([]int64, len(parts))
 	err := intoFolder(dir, func(tmp string) error {
-		res, err := conn.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (%s))`,
-			query, quote(tmp), strings.Join(partitionBy, ", ")))
+		for i, p := range parts {
+			to := filepath.Join(tmp, p.Path)
+			options := "FORMAT parquet, COMPRESSION zstd"
+			if len(p.PartitionBy) > 0 {
+				options += ", PARTITION_BY (" + strings.Join(p.PartitionBy, ", ") + ")"
+			}
+			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+				return err
+			}
+			res, err := conn.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO %s (%s)`, p.Query, quote(to), options))
+			if err != nil {
+				return err
+			}
+			if rows[i], err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
+		if files == nil {
+			return nil
+		}
+		contents, err := files(rows)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		for name, content := range contents {
+			if err := os.MkdirAll(tmp, 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(tmp, name), content, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return n, err
+	return rows, err
 }
 
 // Column is a column of a table written from Go values.
