@@ -84,7 +84,7 @@ func TestIngestEventsLoadsAFirehoseArchiveOnce(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("report: %+v", r)
 		}
-		return r.stdout
+		return blankGeneratedAt(t, r.stdout)
 	}
 	october := stored()
 
