@@ -48,12 +48,27 @@
 -- by `system` (kept as a data-quality row, family "quality", never billed);
 -- updates of conversations and participants through the API; a User going
 -- offline (IsOnline false with an older DateUpdated).
+--
+-- Maintenance. The rules run over all the actions (ledger_full.sql) or over
+-- only those the evidence loaded since the last build can change
+-- (ledger_increment.sql, which lists them: the new evidence's own actions
+-- with every other report of them, actions whose service or author's
+-- standing that evidence teaches, and the token-log lines of identities it
+-- makes known or unknown). What forces the wider, whole build
+-- (analysis/ledger.go decides): no stored ledger, or one built by other
+-- rules; a changed REST snapshot (ingest twilio replaces rows in place);
+-- evidence the last build took in gone, or new evidence stored with an
+-- earlier load time than that build's; more than 10,000 new events making
+-- up more than a quarter of those already taken in.
 WITH classified AS (
     SELECT a.*,
            resource = 'message' AND action = 'added' AND coalesce(origin, '') <> 'SDK'
                AND author IS NOT NULL AND author <> 'system' AS message,
            coalesce(origin, 'API') = 'API' AS by_api, -- API, or no Source to tell
-           regexp_matches(author, '^(\+[0-9]|(whatsapp|messenger|gbm|rcs|apple|instagram|email):)') AS author_address_form
+           (author LIKE '+%' AND substring(author FROM 2 FOR 1) BETWEEN '0' AND '9')
+               OR author LIKE 'whatsapp:%' OR author LIKE 'messenger:%' OR author LIKE 'gbm:%'
+               OR author LIKE 'rcs:%' OR author LIKE 'apple:%' OR author LIKE 'instagram:%'
+               OR author LIKE 'email:%' AS author_address_form
     FROM ledger_actions a
 ),
 authored AS (
@@ -136,7 +151,7 @@ activity AS (
            ON ki.identity = t.identity
 )
 SELECT occurred_at,
-       strftime(occurred_at, '%Y-%m') AS month,
+       substring(CAST(occurred_at AS VARCHAR) FROM 1 FOR 7) AS month, -- YYYY-MM
        svc AS service_sid,
        kind AS subject_kind,
        subject,

@@ -37,10 +37,10 @@ WITH looked_up AS NOT MATERIALIZED (
 shared AS NOT MATERIALIZED (
     SELECT *,
            -- which report an action keeps, and which time: the least
-           (CASE source WHEN 'webhook' THEN 0 WHEN 'event_stream' THEN 1 ELSE 2 END::HUGEINT << 120)
-               + ((epoch_ms(occurred_at) + (1::HUGEINT << 41)) << 72)
-               + coalesce(event_key >> 56, 0)::HUGEINT AS report_rank,
-           (CASE timed_by WHEN 'time' THEN 0 WHEN 'received_at' THEN 1 ELSE 2 END::BIGINT << 60)
+           (CAST(CASE source WHEN 'webhook' THEN 0 WHEN 'event_stream' THEN 1 ELSE 2 END AS HUGEINT) << 120)
+               + ((epoch_ms(occurred_at) + (CAST(1 AS HUGEINT) << 41)) << 72)
+               + CAST(coalesce(event_key >> 56, 0) AS HUGEINT) AS report_rank,
+           (CAST(CASE timed_by WHEN 'time' THEN 0 WHEN 'received_at' THEN 1 ELSE 2 END AS BIGINT) << 60)
                + epoch_ms(occurred_at) AS time_rank
     FROM looked_up WHERE action_hash IN (SELECT action_hash FROM ledger_shared_actions)
 )
@@ -49,24 +49,24 @@ SELECT source, event_type, resource, action, origin, client_identity, conversati
        svc, occurred_at, timed_by, action_hash
 FROM looked_up WHERE action_hash NOT IN (SELECT action_hash FROM ledger_shared_actions)
 UNION ALL
-SELECT arg_min(source, report_rank) AS source,
-       arg_min(event_type, report_rank) AS event_type,
+SELECT min_by(source, report_rank) AS source,
+       min_by(event_type, report_rank) AS event_type,
        resource, action,
-       arg_min(origin, report_rank) AS origin,
-       arg_min(client_identity, report_rank) AS client_identity,
-       arg_min(conversation_sid, report_rank) AS conversation_sid,
-       arg_min(evidence, report_rank) AS evidence,
-       arg_min(identity, report_rank) AS identity,
-       arg_min(author, report_rank) AS author,
-       arg_min(address, report_rank) AS address,
-       arg_min(participant_sid, report_rank) AS participant_sid,
-       arg_min(is_online, report_rank) AS is_online,
-       arg_min(changed, report_rank) AS changed,
-       arg_min(author_is_identity, report_rank) AS author_is_identity,
-       arg_min(author_is_address, report_rank) AS author_is_address,
-       coalesce(nullif(arg_min(svc, report_rank), ''), max(nullif(svc, '')), '') AS svc,
-       arg_min(occurred_at, time_rank) AS occurred_at,
-       arg_min(timed_by, time_rank) AS timed_by,
+       min_by(origin, report_rank) AS origin,
+       min_by(client_identity, report_rank) AS client_identity,
+       min_by(conversation_sid, report_rank) AS conversation_sid,
+       min_by(evidence, report_rank) AS evidence,
+       min_by(identity, report_rank) AS identity,
+       min_by(author, report_rank) AS author,
+       min_by(address, report_rank) AS address,
+       min_by(participant_sid, report_rank) AS participant_sid,
+       min_by(is_online, report_rank) AS is_online,
+       min_by(changed, report_rank) AS changed,
+       min_by(author_is_identity, report_rank) AS author_is_identity,
+       min_by(author_is_address, report_rank) AS author_is_address,
+       coalesce(nullif(min_by(svc, report_rank), ''), max(nullif(svc, '')), '') AS svc,
+       min_by(occurred_at, time_rank) AS occurred_at,
+       min_by(timed_by, time_rank) AS timed_by,
        min(action_hash) AS action_hash -- one per key
 FROM shared
 GROUP BY resource, action, sid, key_updated, key_online, key_hour, key_alone

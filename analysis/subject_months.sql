@@ -44,18 +44,21 @@ conversations AS (
 ),
 written AS (
     SELECT DISTINCT hash(month, service_sid, subject_kind, subject, inferred, unknown_author) AS subject_key,
-           time_bucket(INTERVAL 5 MINUTE, occurred_at) AS window_from,
+           time_bucket(INTERVAL '5' MINUTE, occurred_at) AS window_from,
            hash(conversation_sid) AS conversation
     FROM ledger_scope_activity
     WHERE family <> 'quality' AND rule IN ('sdk.message', 'rest.message_author') AND conversation_sid IS NOT NULL
 ),
 busiest AS (
-    SELECT subject_key, window_from, count(*) AS at_once
-    FROM written
-    GROUP BY subject_key, window_from
-    QUALIFY row_number() OVER (PARTITION BY subject_key ORDER BY at_once DESC, window_from) = 1
+    SELECT subject_key, window_from, at_once FROM (
+        SELECT subject_key, window_from, count(*) AS at_once,
+               row_number() OVER (PARTITION BY subject_key ORDER BY count(*) DESC, window_from) AS nth
+        FROM written
+        GROUP BY subject_key, window_from
+    ) w
+    WHERE nth = 1
 )
-SELECT s.*, coalesce(c.conversations, 0), coalesce(b.at_once, 0), b.window_from, b.window_from + INTERVAL 5 MINUTE
+SELECT s.*, coalesce(c.conversations, 0), coalesce(b.at_once, 0), b.window_from, b.window_from + INTERVAL '5' MINUTE
 FROM (
     SELECT month, service_sid, subject_kind, subject, inferred, unknown_author,
            count(*) AS activities,
