@@ -66,8 +66,10 @@ reported as FILE:LINE: REASON (FILE:OFFSET: REASON for concatenated JSON,
 the byte offset from 0 where the object starts, uncompressed), and the
 command then exits 3.
 
-Every ingest ends by rebuilding the stored activity ledger (3 to 4 seconds
-per million events), so that reports read it instead of deriving it.
+Every ingest ends by bringing the stored activity ledger up to date, so
+that reports read it instead of deriving it: it rebuilds only what the new
+events can change, or the whole ledger after a new REST snapshot, new
+rules, or a load larger than a quarter of what is stored (see README).
 
 --spool DIR loads what is new in the spool "mauledger serve" writes: the
 complete lines each segment gained since the last load (the database

@@ -144,7 +144,8 @@ func refreshLedger(ctx context.Context, store *ingest.Store, log *slog.Logger) e
 		return fail.Store(err)
 	}
 	if st.Rebuilt {
-		log.Debug("activity ledger rebuilt", "activities", st.Rows, "took", st.Took.Round(10*time.Millisecond))
+		log.Debug("activity ledger updated", "activities", st.Rows, "whole", st.Whole, "redone", st.Redone,
+			"took", st.Took.Round(10*time.Millisecond))
 	}
 	return nil
 }
