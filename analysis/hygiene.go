@@ -75,11 +75,17 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 	for i := range ids.Months {
 		months[ids.Months[i].Month] = &ids.Months[i]
 	}
-	var list func(month string, s IdentitySubject)
+	var list func(month string, identities int, s IdentitySubject)
 	if o.ListSubjects {
-		list = func(month string, s IdentitySubject) {
+		list = func(month string, identities int, s IdentitySubject) {
+			m := months[month]
+			if !o.LintOnly && cap(m.Subjects) == 0 {
+				// sized once: growing a million-entry list copies it
+				// again and again
+				m.Subjects = make([]IdentitySubject, 0, identities)
+			}
 			if !o.LintOnly || len(s.Lint) > 0 {
-				months[month].Subjects = append(months[month].Subjects, s)
+				m.Subjects = append(m.Subjects, s)
 			}
 		}
 	}
@@ -96,7 +102,7 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 // hygiene computes the findings of each month of r, in order, over the
 // range selectRange materialised; list, if not nil, is given every billed
 // identity of the range with its verdicts and lint (see lintIdentities).
-func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions, list func(month string, s IdentitySubject)) ([]Hygiene, error) {
+func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions, list func(month string, identities int, s IdentitySubject)) ([]Hygiene, error) {
 	if err := a.buildHygiene(ctx, r, o); err != nil {
 		return nil, err
 	}

@@ -11,11 +11,12 @@ import (
 // each month's findings into out[index[month]].Lint: the rules of lint.go,
 // and the shared finding of the identities in hygiene_shared. With list, it
 // also reads each identity's verdicts and hands list the identity with its
-// lint, in order of month, service and identity. Linting is done here, in
+// lint, in order of month, service and identity, and how many identities
+// its month has (counted by hygieneCounts), to size the list. Linting is done here, in
 // Go, as the identities come out: a listing reads every one anyway, and a
 // DuckDB function would cost a million identities several times the
 // linting.
-func (a *Analyzer) lintIdentities(ctx context.Context, index map[string]int, out []Hygiene, list func(month string, s IdentitySubject)) error {
+func (a *Analyzer) lintIdentities(ctx context.Context, index map[string]int, out []Hygiene, list func(month string, identities int, s IdentitySubject)) error {
 	shared, err := a.sharedSignals(ctx)
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func (a *Analyzer) lintIdentities(ctx context.Context, index map[string]int, out
 			if s.Lint == nil {
 				s.Lint = []LintFinding{}
 			}
-			list(month, s)
+			list(month, out[index[month]].Identities, s)
 		}
 		return nil
 	})
