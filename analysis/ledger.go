@@ -200,6 +200,9 @@ func refresh(ctx context.Context, db *sql.DB, whole bool) (LedgerStatus, error) 
 		return st, err
 	}
 	defer restore()
+	// ledger_increment.sql raises it for one statement: put back here too
+	// in case the build failed in between (the connection is pooled).
+	defer conn.ExecContext(context.WithoutCancel(ctx), `RESET dynamic_or_filter_threshold`)
 	if err := defineRuleMacros(ctx, conn); err != nil {
 		return st, err
 	}
