@@ -174,9 +174,16 @@ func (st *eventStager) flush() error {
 	if err := ctx.Err(); err != nil { // interrupted: the batches stored so far stay
 		return err
 	}
-	// Parsed once, without the body: the queries below read it several times.
+	// Parsed once, the queries below read it several times. It keeps the
+	// body, so that storing needs no join back to the staged lines, which
+	// are emptied at once (replacing the table frees their memory; the rows a
+	// DELETE removes from a temporary table would keep it, and the bodies
+	// of a 10M-event load piled up in DuckDB's temp files).
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_parsed AS SELECT * FROM stage_view`); err != nil {
 		return fmt.Errorf("parse %s: %w", st.name, err)
+	}
+	if _, err := conn.ExecContext(ctx, createStageLines); err != nil {
+		return err
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT line, rejected FROM stage_parsed WHERE rejected IS NOT NULL`)
 	if err != nil {
@@ -203,12 +210,21 @@ func (st *eventStager) flush() error {
 		return err
 	}
 	defer tx.Rollback()
-	// The first of each key in the batch, unless an earlier load stored it.
-	// In line order: DuckDB then stores the batch as whole row groups and
-	// one last, nearly full, one (a batch with few duplicates). Unordered, each
-	// thread left a small row group of its own, and at the checkpoint DuckDB
-	// merged those with their neighbours, rewriting most of the table
-	// (a third of a 1M-event load's CPU).
+	// What stays in stage_parsed is stored: the first good event of each
+	// key in the batch, unless an earlier load stored it.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM stage_parsed WHERE line NOT IN (
+		SELECT min(line) FROM stage_parsed s
+		WHERE rejected IS NULL AND NOT foreign_type
+		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
+		GROUP BY event_key)`); err != nil {
+		return fmt.Errorf("store events of %s: %w", st.name, err)
+	}
+	// A plain scan, without a join, lets DuckDB store the batch in line
+	// order, in parallel, as whole row groups and one last, nearly full, one
+	// (a batch with few duplicates). Stored unordered, each thread left a
+	// small row group of its own, and at the checkpoint DuckDB merged those
+	// with their neighbours, rewriting most of the table (a third of a
+	// 1M-event load's CPU); stored from a join, one thread did all the work.
 	inserted, err := execCount(ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
 		       origin, client_identity, service_sid, conversation_sid, message_sid, participant_sid, user_sid,
 		       identity, author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
@@ -216,23 +232,13 @@ func (st *eventStager) flush() error {
 		SELECT event_key, dedupe, format, event_type, resource, action, origin, client_identity,
 		       service_sid, conversation_sid, message_sid, participant_sid, user_sid, identity,
 		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
-		       event_time, date_created, date_updated, now()::TIMESTAMP, ?, line, l.body
-		FROM stage_parsed s JOIN stage_lines l USING (line)
-		WHERE line IN (SELECT min(line) FROM stage_parsed
-		               WHERE rejected IS NULL AND NOT foreign_type GROUP BY event_key)
-		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
-		ORDER BY line`, st.name)
+		       event_time, date_created, date_updated, now()::TIMESTAMP, ?, line, body
+		FROM stage_parsed`, st.name)
 	if err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
-	}
-	// Emptied by replacing it: the rows a DELETE removes from a temporary
-	// table keep their memory, and the staged bodies of a 10M-event load
-	// piled up in DuckDB's temp files, slowing all that followed.
-	if _, err := conn.ExecContext(ctx, createStageLines); err != nil {
-		return err
 	}
 	st.res.Loaded += inserted
 	st.res.Duplicates += good - inserted

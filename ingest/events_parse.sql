@@ -1,7 +1,7 @@
 -- Normalises one batch of staged input lines (temp table stage_lines: line,
 -- body) into the columns of the events table, and says
--- why a line is rejected. The loader materialises it once per batch (without
--- the body, which stays in stage_lines) as the temp table stage_parsed.
+-- why a line is rejected. The loader materialises it once per batch, body
+-- included, as the temp table stage_parsed.
 --
 -- Two formats, told apart per line:
 --   * a Conversations post-event webhook: the form fields Twilio posts, as a
@@ -98,7 +98,7 @@ timed AS (
            try_cast(_received_at AS TIMESTAMPTZ)::TIMESTAMP AS received_ts
     FROM normalised
 )
-SELECT line,
+SELECT line, body,
        CASE
            WHEN NOT valid THEN 'not valid JSON'
            WHEN not_object IS NOT NULL THEN 'not a JSON object (found ' || not_object || ')'
