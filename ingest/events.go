@@ -30,7 +30,8 @@ const MaxLineBytes = 16 << 20
 // batchLines is how many lines are staged before they are parsed and stored
 // in one transaction: large enough for DuckDB's parallel JSON parsing to pay,
 // small enough to keep memory flat whatever the file size. It is two of
-// DuckDB's row groups (122,880 rows each): see flush for why.
+// DuckDB's row groups (122,880 rows each), so that a batch is stored as two
+// nearly full ones (see flush).
 var batchLines = 2 * 122_880 // a test lowers it
 
 // Rejection is one input line (or value) that could not be loaded.
@@ -223,11 +224,13 @@ func (st *eventStager) flush() error {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}
 	// A plain scan, without a join, lets DuckDB store the batch in line
-	// order, in parallel, as whole row groups and one last, nearly full, one
-	// (a batch with few duplicates). Stored unordered, each thread left a
-	// small row group of its own, and at the checkpoint DuckDB merged those
-	// with their neighbours, rewriting most of the table (a third of a
-	// 1M-event load's CPU); stored from a join, one thread did all the work.
+	// order and in parallel, as nearly full row groups (two a batch with few
+	// duplicates). Its checkpoint leaves those as they are: it merges and
+	// rewrites neighbouring row groups when they would fit in fewer (under
+	// three quarters full). Stored unordered, each thread left a small row
+	// group of its own, and the final CHECKPOINT rewrote most of the table
+	// (up to a third of a 1M-event load's CPU); stored from a join, DuckDB
+	// sorted the bodies (ORDER BY) or one thread did all the work.
 	inserted, err := execCount(ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
 		       origin, client_identity, service_sid, conversation_sid, message_sid, participant_sid, user_sid,
 		       identity, author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
