@@ -1,7 +1,7 @@
 -- Normalises one batch of staged input lines (temp table stage_lines: line,
 -- body) into the columns of the events table, and says
--- why a line is rejected. The loader materialises it once per batch (without
--- the body, which stays in stage_lines) as the temp table stage_parsed.
+-- why a line is rejected. The loader materialises it once per batch, body
+-- included, as the temp table stage_parsed.
 --
 -- Two formats, told apart per line:
 --   * a Conversations post-event webhook: the form fields Twilio posts, as a
@@ -38,14 +38,11 @@
 -- ClientIdentity (../shared/twilio-events/): those are read from webhooks
 -- only, and the ledger finds the service of the rest.
 CREATE OR REPLACE TEMP VIEW stage_view AS
-WITH decoded AS (
-    -- unnest turns the struct into columns parsed once per line; field
-    -- references to a from_json() struct would each parse the line again.
-    SELECT line, body, json_valid(body) AS valid,
-           CASE left(body, 1) WHEN '{' THEN NULL WHEN '[' THEN 'array' WHEN '"' THEN 'string'
-                WHEN 't' THEN 'boolean' WHEN 'f' THEN 'boolean' WHEN 'n' THEN 'null'
-                ELSE 'number' END AS not_object,
-           unnest(from_json(CASE WHEN json_valid(body) THEN body END, '{
+WITH parsed AS (
+    -- Each line is parsed once: try() turns from_json's error on a line
+    -- that is not JSON into NULL, and json_valid, a second parse, runs only
+    -- on those NULLs (bad JSON, or the JSON literal null).
+    SELECT line, body, try(from_json(body, '{
                "specversion": "VARCHAR", "type": "VARCHAR", "id": "VARCHAR", "time": "VARCHAR",
                "_received_at": "VARCHAR", "_idempotency_token": "VARCHAR",
                "EventType": "VARCHAR", "Source": "VARCHAR", "ClientIdentity": "VARCHAR",
@@ -60,8 +57,18 @@ WITH decoded AS (
                    "MessagingBinding": {"Address": "VARCHAR"},
                    "DateCreated": "VARCHAR", "DateUpdated": "VARCHAR", "IsOnline": "VARCHAR"
                }
-           }'))
+           }')) AS j
     FROM stage_lines
+),
+decoded AS (
+    -- unnest turns the struct into columns; field references to the
+    -- struct of a from_json() would each parse the line again.
+    SELECT line, body, CASE WHEN j IS NULL THEN json_valid(body) ELSE true END AS valid,
+           CASE left(body, 1) WHEN '{' THEN NULL WHEN '[' THEN 'array' WHEN '"' THEN 'string'
+                WHEN 't' THEN 'boolean' WHEN 'f' THEN 'boolean' WHEN 'n' THEN 'null'
+                ELSE 'number' END AS not_object,
+           unnest(j)
+    FROM parsed
 ),
 normalised AS (
     SELECT line, body, valid, not_object, specversion, type, id, time, _received_at,
@@ -98,7 +105,7 @@ timed AS (
            try_cast(_received_at AS TIMESTAMPTZ)::TIMESTAMP AS received_ts
     FROM normalised
 )
-SELECT line,
+SELECT line, body,
        CASE
            WHEN NOT valid THEN 'not valid JSON'
            WHEN not_object IS NOT NULL THEN 'not a JSON object (found ' || not_object || ')'
