@@ -195,7 +195,7 @@ SELECT * FROM ledger_new_events
 WHERE row_id IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'events')
 UNION ALL
 SELECT * FROM ledger_event_rows
-WHERE loaded_at <= :events_since AND row_id IN (SELECT row_id FROM ledger_redo_old_events);
+WHERE row_id IN (SELECT row_id FROM ledger_redo_old_events);
 RESET dynamic_or_filter_threshold;
 CREATE OR REPLACE TEMP VIEW ledger_scope_events AS SELECT * FROM ledger_redo_events;
 CREATE OR REPLACE TEMP VIEW ledger_scope_users AS
