@@ -122,10 +122,6 @@ func open(ctx context.Context, db *sql.DB, s Settings, inputs string, judge iden
 			return nil, fmt.Errorf("prepare ledger: %w", err)
 		}
 	}
-	if err := registerShapeFunctions(conn, judge); err != nil {
-		a.Close()
-		return nil, err
-	}
 	return a, nil
 }
 

@@ -1,22 +1,22 @@
 package analysis
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	_ "embed"
 	"fmt"
 	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"time"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 var (
-	//go:embed hygiene_history.sql
-	hygieneHistorySQL string
-	//go:embed hygiene_subjects.sql
-	hygieneSubjectsSQL string
+	//go:embed hygiene_months.sql
+	hygieneMonthsSQL string
 	//go:embed hygiene_shared.sql
 	hygieneSharedSQL string
 )
@@ -53,9 +53,14 @@ const maxDuplicateGroups = 100
 
 // Identities computes the identity hygiene findings for every month of r,
 // with every billed identity's shape, verdicts and lint if o.ListSubjects
-// (only those with lint findings if o.LintOnly).
+// (only those with lint findings if o.LintOnly), in order of service and
+// identity.
 func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOptions) (*Identities, error) {
 	if err := a.selectRange(ctx, r); err != nil {
+		return nil, err
+	}
+	summaries, subjects, err := a.hygiene(ctx, r, o)
+	if err != nil {
 		return nil, err
 	}
 	ids := &Identities{
@@ -68,287 +73,454 @@ func (a *Analyzer) Identities(ctx context.Context, r MonthRange, o HygieneOption
 		LintOnly:      o.LintOnly,
 		About:         a.About(),
 	}
-	months := map[string]*IdentityMonth{}
-	for _, m := range r.Months() {
-		ids.Months = append(ids.Months, IdentityMonth{Month: m.String(), Subjects: []IdentitySubject{}})
+	for i, m := range r.Months() {
+		month := IdentityMonth{Month: m.String(), Summary: summaries[i], Subjects: []IdentitySubject{}}
+		if o.ListSubjects && !o.LintOnly {
+			month.Subjects = make([]IdentitySubject, 0, summaries[i].Identities)
+		}
+		ids.Months = append(ids.Months, month)
 	}
-	for i := range ids.Months {
-		months[ids.Months[i].Month] = &ids.Months[i]
+	if !o.ListSubjects {
+		return ids, nil
 	}
-	var list func(month string, identities int, s IdentitySubject)
-	if o.ListSubjects {
-		list = func(month string, identities int, s IdentitySubject) {
-			m := months[month]
-			if !o.LintOnly && cap(m.Subjects) == 0 {
-				// sized once: growing a million-entry list copies it
-				// again and again
-				m.Subjects = make([]IdentitySubject, 0, identities)
-			}
-			if !o.LintOnly || len(s.Lint) > 0 {
-				m.Subjects = append(m.Subjects, s)
-			}
+	for i := range subjects {
+		s := &subjects[i]
+		if s.identity && (!o.LintOnly || len(s.lint) > 0) {
+			m := &ids.Months[s.month]
+			m.Subjects = append(m.Subjects, s.listed())
 		}
 	}
-	summaries, err := a.hygiene(ctx, r, o, list)
-	if err != nil {
-		return nil, err
+	byServiceAndIdentity := func(x, y IdentitySubject) int {
+		return cmp.Or(strings.Compare(x.ServiceSID, y.ServiceSID), strings.Compare(x.Identity, y.Identity))
 	}
-	for i := range ids.Months {
-		ids.Months[i].Summary = summaries[i]
+	for _, m := range ids.Months {
+		// sorted already with service scope (see hygiene_months.sql)
+		if !slices.IsSortedFunc(m.Subjects, byServiceAndIdentity) {
+			slices.SortFunc(m.Subjects, byServiceAndIdentity)
+		}
 	}
 	return ids, nil
 }
 
-// hygiene computes the findings of each month of r, in order, over the
-// range selectRange materialised; list, if not nil, is given every billed
-// identity of the range with its verdicts and lint (see lintIdentities).
-func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions, list func(month string, identities int, s IdentitySubject)) ([]Hygiene, error) {
-	if err := a.buildHygiene(ctx, r, o); err != nil {
-		return nil, err
+// hygieneSubject is a billed subject of a month of the range, of the
+// service asked for, with what hygiene finds in it.
+type hygieneSubject struct {
+	month int // index in the range's months
+	// keyService is its service in the scope's subject key: "" with
+	// account scope. service is its service (its least with account scope).
+	keyService, service string
+	identity            bool // an identity, else an address
+	subject             string
+	oneShot             bool
+	status              string // new, returning or reactivated
+	avoidable           string // connect_only, rest_write_only, added_silent or ""
+	// Judged from the string (identityJudge.judgeAll):
+	Shape
+	dupKey string
+	lint   []LintFinding
+	// duplicate: other billed subjects of its month share dupKey, and at
+	// least one of them is an identity.
+	duplicate bool
+}
+
+// The kinds of avoidable activity (avoidableOf).
+const (
+	avoidableConnect   = "connect_only"
+	avoidableRESTWrite = "rest_write_only"
+	avoidableSilent    = "added_silent"
+)
+
+// listed is the identity as `identities` lists it.
+func (s *hygieneSubject) listed() IdentitySubject {
+	l := IdentitySubject{ServiceSID: s.service, Identity: s.subject, Shape: s.Shape, OneShot: s.oneShot,
+		Status: s.status, Lint: s.lint}
+	if s.duplicate {
+		key := s.dupKey
+		l.DuplicateGroup = &key
 	}
-	out := make([]Hygiene, 0, len(r.Months()))
-	index := map[string]int{}
-	for i, m := range r.Months() {
-		index[m.String()] = i
-		out = append(out, Hygiene{
+	if s.avoidable == avoidableConnect || s.avoidable == avoidableRESTWrite {
+		l.Avoidable = s.avoidable
+	}
+	if l.Lint == nil {
+		l.Lint = []LintFinding{}
+	}
+	return l
+}
+
+// hygiene computes the findings of each month of r, in order, and returns
+// the billed subjects they were found in (those of o.ServiceSID when set),
+// in order of subject key and then month.
+//
+// DuckDB hands over each subject's months (hygiene_months.sql) and the
+// shared identities (hygiene_shared.sql); the rest is worked out here, in
+// one walk over the subjects: a million of them are judged on their
+// strings in Go anyway, and grouping or windowing them again in DuckDB by
+// string keys cost more than the walk.
+func (a *Analyzer) hygiene(ctx context.Context, r MonthRange, o HygieneOptions) ([]Hygiene, []hygieneSubject, error) {
+	shared, err := a.sharedSignals(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]Hygiene, len(r.Months()))
+	for i := range out {
+		out[i] = Hygiene{
 			Shapes:     []ShapeFigures{},
 			Duplicates: Duplicates{Groups: []DuplicateGroup{}},
 			Lint:       []LintFigures{},
 			Avoidable:  Avoidable{Currency: a.settings.Prices.Currency},
-		})
-	}
-	for _, step := range []func(context.Context, MonthRange, map[string]int, []Hygiene) error{
-		a.hygieneCounts, a.hygieneChurned, a.hygieneShapes, a.hygieneDuplicates, a.hygieneCosts,
-	} {
-		if err := step(ctx, r, index, out); err != nil {
-			return nil, err
 		}
 	}
-	if err := a.lintIdentities(ctx, index, out, list); err != nil {
-		return nil, err
+	subjects, mau, err := a.readLives(ctx, r, o, out)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	a.judge.judgeAll(subjects)
+	for i := range subjects {
+		s := &subjects[i]
+		if signals, ok := shared[sharedKey{s.month, s.keyService, s.subject}]; ok && s.identity {
+			// a copy: a judge may hand several subjects one list
+			s.lint = append(slices.Clip(s.lint), SharedFinding(signals))
+		}
+	}
+	findDuplicates(subjects, out)
+	countFindings(subjects, out)
+	a.priceFindings(mau, out)
+	return out, subjects, nil
 }
 
-// buildHygiene fills the temporary tables the findings are read from:
-// hygiene_history, hygiene_shapes, hygiene_shared and hygiene_subjects.
-func (a *Analyzer) buildHygiene(ctx context.Context, r MonthRange, o HygieneOptions) error {
-	if _, err := a.conn.ExecContext(ctx, hygieneHistorySQL,
-		sql.Named("account", a.settings.Scope == ScopeAccount), sql.Named("service", o.ServiceSID)); err != nil {
-		return fmt.Errorf("identity history: %w", err)
+// readLives walks every billed subject's months (hygiene_months.sql) and
+// returns the subjects of r's months of the service asked for, with their
+// status, one-shot and avoidable verdicts, and the account's MAU of each
+// month; it counts each month's churned subjects into out.
+func (a *Analyzer) readLives(ctx context.Context, r MonthRange, o HygieneOptions, out []Hygiene) ([]hygieneSubject, []int, error) {
+	before := MonthOf(r.From.Start().AddDate(0, -1, 0))
+	account := a.settings.Scope == ScopeAccount
+	window := o.OneShotWindow.Microseconds()
+	mau := make([]int, len(out))
+	var rows int
+	if err := a.conn.QueryRowContext(ctx, `SELECT count(*) FROM subject_months WHERE month BETWEEN ? AND ?`,
+		r.From.String(), r.To.String()).Scan(&rows); err != nil {
+		return nil, nil, fmt.Errorf("count billed subjects: %w", err)
 	}
-	if err := a.classifySubjects(ctx, r); err != nil {
-		return err
-	}
-	if _, err := a.conn.ExecContext(ctx, hygieneSharedSQL,
-		sql.Named("from", r.From.String()), sql.Named("to", r.To.String()),
-		sql.Named("account", a.settings.Scope == ScopeAccount),
-		sql.Named("min_conversations", SharedMinConversations), sql.Named("factor", SharedPercentileFactor),
-		sql.Named("overlap_conversations", OverlapConversations)); err != nil {
-		return fmt.Errorf("shared identities: %w", err)
-	}
-	if _, err := a.conn.ExecContext(ctx, hygieneSubjectsSQL,
-		sql.Named("window_us", o.OneShotWindow.Microseconds()),
-		sql.Named("from", r.From.Start()), sql.Named("to", r.To.Start())); err != nil {
-		return fmt.Errorf("identity verdicts: %w", err)
-	}
-	return nil
-}
-
-// classifySubjects shapes each distinct subject of the range once, into
-// hygiene_shapes: DuckDB calls patternOf and DuplicateKey (registered as
-// mauledger_shape and mauledger_duplicate_key) on its own threads. The
-// verdict depends on the pattern alone, so Go judges the few distinct
-// patterns into hygiene_verdicts.
-func (a *Analyzer) classifySubjects(ctx context.Context, r MonthRange) error {
-	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_shapes AS
-		SELECT subject, mauledger_shape(subject) AS shape, mauledger_duplicate_key(subject) AS dup_key
-		FROM (SELECT DISTINCT subject FROM hygiene_history
-		      WHERE month_start BETWEEN ? AND ? AND in_service)`, r.From.Start(), r.To.Start()); err != nil {
-		return fmt.Errorf("shape identities: %w", err)
-	}
-	var patterns []string
-	if err := a.eachRow(ctx, "judge shapes", `SELECT DISTINCT shape FROM hygiene_shapes`, func(rows *sql.Rows) error {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return err
+	var (
+		// sized once: growing a million-entry list copies it again and again
+		subjects = make([]hygieneSubject, 0, rows)
+		// One subject's life: its key, its months read, in order (month
+		// indexes count from the month before the range, 0, so that the
+		// range's months are 1 to len(out)), and its other months.
+		identity, billedBefore, authoredElsewhere bool
+		subject                                   string
+		life                                      []lifeRow
+		otherMonths                               int
+	)
+	// endLife settles the subject whose months life holds.
+	endLife := func() {
+		if len(life) == 0 {
+			return
 		}
-		patterns = append(patterns, p)
-		return nil
-	}); err != nil {
-		return err
-	}
-	if _, err := a.conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE hygiene_verdicts (
-		shape VARCHAR, random BOOLEAN, reason VARCHAR)`); err != nil {
-		return fmt.Errorf("judge shapes: %w", err)
-	}
-	return a.conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "hygiene_verdicts")
-		if err != nil {
-			return fmt.Errorf("judge shapes: %w", err)
+		first, last, authored := life[0].first, life[0].last, authoredElsewhere
+		for _, m := range life {
+			first, last = min(first, m.first), max(last, m.last)
+			authored = authored || m.rules&authoredRules != 0
 		}
-		for _, p := range patterns {
-			random, reason := a.judge.verdict(p)
-			if err := app.AppendRow(p, random, reason); err != nil {
-				app.Close()
-				return fmt.Errorf("judge shapes: %w", err)
+		oneShot := identity && len(life)+otherMonths == 1 && last-first <= window && !authored
+		for i, m := range life {
+			billedNext := i+1 < len(life) && life[i+1].month == m.month+1
+			if m.inService && m.month < len(out) && !billedNext {
+				out[m.month].Churn.Churned++ // billed in month m, not in the next
 			}
+			if m.month == 0 {
+				continue // the month before the range
+			}
+			mau[m.month-1]++
+			if !m.inService {
+				continue
+			}
+			s := hygieneSubject{month: m.month - 1, service: m.service, identity: identity, subject: subject,
+				oneShot: oneShot, avoidable: avoidableOf(m.rules)}
+			if !account {
+				s.keyService = m.service
+			}
+			switch {
+			case i > 0 && life[i-1].month == m.month-1:
+				s.status = "returning"
+			case i > 0 || billedBefore:
+				s.status = "reactivated"
+			default:
+				s.status = "new"
+			}
+			subjects = append(subjects, s)
 		}
-		return app.Close()
-	})
-}
-
-// registerShapeFunctions makes the judge's shape and duplicateKey (patternOf
-// and DuplicateKey over a store) callable from SQL on conn, as
-// mauledger_shape(VARCHAR) and mauledger_duplicate_key(VARCHAR).
-func registerShapeFunctions(conn *sql.Conn, judge identityJudge) error {
-	for name, f := range map[string]stringFunction{
-		"mauledger_shape":         judge.shape,
-		"mauledger_duplicate_key": judge.duplicateKey,
-	} {
-		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
-			return fmt.Errorf("register %s: %w", name, err)
-		}
+		life = life[:0]
 	}
-	return nil
-}
-
-// stringFunction is a Go string function as a DuckDB scalar function of
-// one VARCHAR (NULL in, NULL out).
-type stringFunction func(string) string
-
-func (f stringFunction) Config() duckdb.ScalarFuncConfig {
-	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR) // cannot fail for a primitive type
-	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{varchar}, ResultTypeInfo: varchar}
-}
-
-func (f stringFunction) Executor() duckdb.ScalarFuncExecutor {
-	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
-		return f(values[0].(string)), nil
-	}}
-}
-
-func (a *Analyzer) hygieneCounts(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
-	return a.eachRow(ctx, "count hygiene findings", `SELECT month, count(*),
-		       count(*) FILTER (subject_kind = 'identity'),
-		       count(*) FILTER (subject_kind = 'identity' AND random),
-		       count(*) FILTER (one_shot),
-		       count(*) FILTER (one_shot AND random),
-		       count(*) FILTER (status = 'new'),
-		       count(*) FILTER (status = 'returning'),
-		       count(*) FILTER (status = 'reactivated'),
-		       count(*) FILTER (status = 'new' AND subject_kind = 'identity' AND random),
-		       count(*) FILTER (subject_kind = 'identity' AND connect_only),
-		       count(*) FILTER (subject_kind = 'identity' AND rest_write_only),
-		       count(*) FILTER (subject_kind = 'address' AND added_silent)
-		FROM hygiene_subjects GROUP BY month`, func(rows *sql.Rows) error {
+	err := a.eachRow(ctx, "read identity history", hygieneMonthsSQL, func(rows *sql.Rows) error {
 		var (
-			month string
-			h     Hygiene
+			row           lifeRow
+			isIdentity    bool
+			name          string
+			others        int
+			before, wrote bool
 		)
-		if err := rows.Scan(&month, &h.ActiveUsers, &h.Identities, &h.RandomIdentities, &h.OneShot, &h.OneShotRandom,
-			&h.Churn.New, &h.Churn.Returning, &h.Churn.Reactivated, &h.Churn.NewRandom,
-			&h.Avoidable.ConnectOnly.Subjects, &h.Avoidable.RESTWriteOnly.Subjects, &h.Avoidable.SilentAddresses.Subjects); err != nil {
+		if err := rows.Scan(&isIdentity, &name, &row.month, &row.service, &row.first, &row.last,
+			&row.rules, &row.inService, &others, &before, &wrote); err != nil {
 			return err
 		}
-		o := &out[index[month]]
-		h.Shapes, h.Duplicates, h.Lint, h.Avoidable.Currency = o.Shapes, o.Duplicates, o.Lint, o.Avoidable.Currency
-		*o = h
-		return nil
-	})
-}
-
-// hygieneChurned counts, for each month of r, the subjects billed the month
-// before and not in it.
-func (a *Analyzer) hygieneChurned(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
-	return a.eachRow(ctx, "count churned users", `SELECT strftime(month_start + INTERVAL 1 MONTH, '%Y-%m'), count(*)
-		FROM hygiene_history
-		WHERE month_start + INTERVAL 1 MONTH BETWEEN ? AND ? AND in_service
-		  AND next_month IS DISTINCT FROM month_start + INTERVAL 1 MONTH
-		GROUP BY 1`, func(rows *sql.Rows) error {
-		var (
-			month string
-			n     int
-		)
-		if err := rows.Scan(&month, &n); err != nil {
-			return err
+		if len(life) > 0 && (name != subject || isIdentity != identity || (!account && row.service != life[0].service)) {
+			endLife()
 		}
-		out[index[month]].Churn.Churned = n
-		return nil
-	}, r.From.Start(), r.To.Start())
-}
-
-func (a *Analyzer) hygieneShapes(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
-	return a.eachRow(ctx, "count identity shapes", `SELECT month, shape, any_value(random), any_value(reason),
-		       count(*) AS subjects, min(subject), count(*) FILTER (status = 'new')
-		FROM hygiene_subjects WHERE subject_kind = 'identity'
-		GROUP BY month, shape
-		QUALIFY row_number() OVER (PARTITION BY month ORDER BY subjects DESC, shape) <= ?
-		ORDER BY month, subjects DESC, shape`, func(rows *sql.Rows) error {
-		var (
-			month string
-			s     ShapeFigures
-		)
-		if err := rows.Scan(&month, &s.Pattern, &s.Random, &s.Reason, &s.Subjects, &s.Example, &s.New); err != nil {
-			return err
-		}
-		h := &out[index[month]]
-		s.Share, s.ChurnRate = share(s.Subjects, h.ActiveUsers), share(s.New, h.ActiveUsers)
-		h.Shapes = append(h.Shapes, s)
-		return nil
-	}, maxShapes)
-}
-
-func (a *Analyzer) hygieneDuplicates(ctx context.Context, _ MonthRange, index map[string]int, out []Hygiene) error {
-	return a.eachRow(ctx, "group duplicate identities", `SELECT month, duplicate_group, min(service_sid),
-		       list({'kind': subject_kind, 'subject': subject} ORDER BY subject_kind, subject), count(*) - 1 AS extra
-		FROM hygiene_subjects WHERE duplicate_group IS NOT NULL
-		GROUP BY month, key_service, duplicate_group
-		ORDER BY month, extra DESC, duplicate_group, min(service_sid)`, func(rows *sql.Rows) error {
-		var (
-			month   string
-			g       DuplicateGroup
-			members []any
-		)
-		if err := rows.Scan(&month, &g.Key, &g.ServiceSID, &members, &g.ExtraUsers); err != nil {
-			return err
-		}
-		d := &out[index[month]].Duplicates
-		d.GroupCount++
-		d.ExtraUsers += g.ExtraUsers
-		if len(d.Groups) >= maxDuplicateGroups {
+		identity, subject, otherMonths, billedBefore, authoredElsewhere = isIdentity, name, others, before, wrote
+		if n := len(life); n > 0 && life[n-1].month == row.month {
+			// another service's row of the month, with account scope: the
+			// least service came first
+			m := &life[n-1]
+			m.first, m.last, m.rules = min(m.first, row.first), max(m.last, row.last), m.rules|row.rules
+			m.inService = m.inService || row.inService
 			return nil
 		}
-		for _, m := range members {
-			m := m.(map[string]any)
-			g.Members = append(g.Members, DuplicateMember{Kind: m["kind"].(string), Subject: m["subject"].(string)})
-		}
-		d.Groups = append(d.Groups, g)
+		life = append(life, row)
 		return nil
-	})
+	}, sql.Named("account", account), sql.Named("service", o.ServiceSID),
+		sql.Named("before", before.String()), sql.Named("before_start", before.Start()), sql.Named("to", r.To.String()))
+	if err != nil {
+		return nil, nil, err
+	}
+	endLife()
+	return subjects, mau, nil
 }
 
-// hygieneCosts prices the findings and works out the what-if, from the
+// lifeRow is one month of a subject's life, as hygiene_months.sql reads it.
+type lifeRow struct {
+	month       int // 0 is the month before the range
+	service     string
+	first, last int64  // microseconds since the epoch
+	rules       uint32 // rule_bits
+	inService   bool
+}
+
+var (
+	// authoredRules are the rules of writing a message.
+	authoredRules = ruleBit("sdk.message") | ruleBit("rest.message_author")
+	// The rules of avoidable activity, each alone (avoidableOf).
+	connectRules     = ruleBit("sdk.connect")
+	restWriteRules   = ruleBit("rest.user_write")
+	addedSilentRules = ruleBit("channel.address_added")
+)
+
+// avoidableOf tells, from a subject's rules of a month, whether it was
+// billable only through one kind of activity it could do without: an SDK
+// connection (connect_only), a REST update of its User (rest_write_only),
+// an address added to a conversation and nothing else (added_silent).
+func avoidableOf(rules uint32) string {
+	switch rules {
+	case connectRules:
+		return avoidableConnect
+	case restWriteRules:
+		return avoidableRESTWrite
+	case addedSilentRules:
+		return avoidableSilent
+	}
+	return ""
+}
+
+// judgeAll judges each subject on its string, on every processor: its
+// shape and verdict, its duplicate key and, for an identity, its lint.
+func (j identityJudge) judgeAll(subjects []hygieneSubject) {
+	workers := runtime.GOMAXPROCS(0)
+	part := (len(subjects) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for start := 0; start < len(subjects); start += part {
+		wg.Go(func() {
+			for i := range subjects[start:min(start+part, len(subjects))] {
+				s := &subjects[start+i]
+				s.Pattern, s.dupKey = j.shape(s.subject), j.duplicateKey(s.subject)
+				if s.identity {
+					s.lint = j.lint(s.subject)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// The verdict depends on the pattern alone: a few patterns, judged once.
+	verdicts := map[string]Shape{}
+	for i := range subjects {
+		s := &subjects[i]
+		v, ok := verdicts[s.Pattern]
+		if !ok {
+			v.Pattern = s.Pattern
+			v.Random, v.Reason = j.verdict(s.Pattern)
+			verdicts[s.Pattern] = v
+		}
+		s.Shape = v
+	}
+}
+
+// findDuplicates marks the subjects whose duplicate key others of their
+// month (and service, with service scope) share, at least one of them an
+// identity, and lists those groups in out: the most extra users first, up
+// to maxDuplicateGroups a month.
+func findDuplicates(subjects []hygieneSubject, out []Hygiene) {
+	type groupKey struct {
+		month              int
+		keyService, dupKey string
+	}
+	type group struct {
+		members  int
+		identity bool
+		listed   *DuplicateGroup
+	}
+	index := make(map[groupKey]int, len(subjects))
+	var groups []group
+	of := make([]int, len(subjects)) // the group of each subject
+	for i := range subjects {
+		s := &subjects[i]
+		k := groupKey{s.month, s.keyService, s.dupKey}
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			groups = append(groups, group{})
+		}
+		of[i] = g
+		groups[g].members++
+		groups[g].identity = groups[g].identity || s.identity
+	}
+	found := make([][]*DuplicateGroup, len(out))
+	for i := range subjects {
+		s, g := &subjects[i], &groups[of[i]]
+		if g.members < 2 || !g.identity {
+			continue
+		}
+		s.duplicate = true
+		if g.listed == nil {
+			g.listed = &DuplicateGroup{Key: s.dupKey, ServiceSID: s.service, ExtraUsers: g.members - 1}
+			found[s.month] = append(found[s.month], g.listed)
+		}
+		g.listed.ServiceSID = min(g.listed.ServiceSID, s.service)
+		g.listed.Members = append(g.listed.Members, DuplicateMember{Kind: s.kind(), Subject: s.subject})
+	}
+	for month, groups := range found {
+		slices.SortFunc(groups, func(x, y *DuplicateGroup) int {
+			return cmp.Or(cmp.Compare(y.ExtraUsers, x.ExtraUsers), strings.Compare(x.Key, y.Key),
+				strings.Compare(x.ServiceSID, y.ServiceSID))
+		})
+		d := &out[month].Duplicates
+		d.GroupCount = len(groups)
+		for i, g := range groups {
+			d.ExtraUsers += g.ExtraUsers
+			if i < maxDuplicateGroups {
+				slices.SortFunc(g.Members, func(x, y DuplicateMember) int {
+					return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.Subject, y.Subject))
+				})
+				d.Groups = append(d.Groups, *g)
+			}
+		}
+	}
+}
+
+// kind is the subject's subject_kind.
+func (s *hygieneSubject) kind() string {
+	if s.identity {
+		return "identity"
+	}
+	return "address"
+}
+
+// countFindings counts each month's subjects by verdict into out: the
+// totals, the churn, the avoidable activity, the most common identity
+// shapes and the identities with each lint finding.
+func countFindings(subjects []hygieneSubject, out []Hygiene) {
+	shapes := make([]map[string]*ShapeFigures, len(out))
+	lint := make([]map[lintCount]*LintFigures, len(out))
+	for i := range out {
+		shapes[i], lint[i] = map[string]*ShapeFigures{}, map[lintCount]*LintFigures{}
+	}
+	for i := range subjects {
+		s := &subjects[i]
+		h := &out[s.month]
+		h.ActiveUsers++
+		switch s.status {
+		case "new":
+			h.Churn.New++
+		case "returning":
+			h.Churn.Returning++
+		default:
+			h.Churn.Reactivated++
+		}
+		if !s.identity {
+			if s.avoidable == avoidableSilent {
+				h.Avoidable.SilentAddresses.Subjects++
+			}
+			continue
+		}
+		h.Identities++
+		if s.Random {
+			h.RandomIdentities++
+			if s.status == "new" {
+				h.Churn.NewRandom++
+			}
+		}
+		if s.oneShot {
+			h.OneShot++
+			if s.Random {
+				h.OneShotRandom++
+			}
+		}
+		switch s.avoidable {
+		case avoidableConnect:
+			h.Avoidable.ConnectOnly.Subjects++
+		case avoidableRESTWrite:
+			h.Avoidable.RESTWriteOnly.Subjects++
+		}
+		shape := shapes[s.month][s.Pattern]
+		if shape == nil {
+			shape = &ShapeFigures{Shape: s.Shape, Example: s.subject}
+			shapes[s.month][s.Pattern] = shape
+		}
+		shape.Subjects++
+		shape.Example = min(shape.Example, s.subject)
+		if s.status == "new" {
+			shape.New++
+		}
+		for _, f := range s.lint {
+			k := lintCount{f.Code, f.Severity}
+			c := lint[s.month][k]
+			if c == nil {
+				c = &LintFigures{Code: f.Code, Severity: f.Severity, Example: s.subject, Fix: f.Fix}
+				lint[s.month][k] = c
+			}
+			c.Identities++
+			c.Example = min(c.Example, s.subject)
+		}
+	}
+	for i := range out {
+		h := &out[i]
+		for _, s := range shapes[i] {
+			s.Share, s.ChurnRate = share(s.Subjects, h.ActiveUsers), share(s.New, h.ActiveUsers)
+			h.Shapes = append(h.Shapes, *s)
+		}
+		slices.SortFunc(h.Shapes, func(x, y ShapeFigures) int {
+			return cmp.Or(cmp.Compare(y.Subjects, x.Subjects), strings.Compare(x.Pattern, y.Pattern))
+		})
+		h.Shapes = h.Shapes[:min(len(h.Shapes), maxShapes)]
+		for _, c := range lint[i] {
+			h.Lint = append(h.Lint, *c)
+		}
+		slices.SortFunc(h.Lint, func(x, y LintFigures) int {
+			return cmp.Or(cmp.Compare(slices.Index(LintCodes, x.Code), slices.Index(LintCodes, y.Code)),
+				cmp.Compare(y.Severity, x.Severity)) // warning before note
+		})
+	}
+}
+
+// lintCount is one line of a month's lint: a code of one severity.
+type lintCount struct{ code, severity string }
+
+// priceFindings prices the findings and works out the what-if, from the
 // account's MAU of each month. Each figure is what the bill would really
 // drop by without its subjects, Cost(MAU) − Cost(MAU − subjects) through
 // the graduated bands (PriceTable.Saving), not subjects × marginal rate:
 // the marginal rate is reported for information only.
-func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[string]int, out []Hygiene) error {
-	mau := make([]int, len(out))
-	if err := a.eachRow(ctx, "count active users", `SELECT strftime(month_start, '%Y-%m'), count(*)
-		FROM hygiene_history WHERE month_start BETWEEN ? AND ? GROUP BY month_start`, func(rows *sql.Rows) error {
-		var (
-			month string
-			n     int
-		)
-		if err := rows.Scan(&month, &n); err != nil {
-			return err
-		}
-		mau[index[month]] = n
-		return nil
-	}, r.From.Start(), r.To.Start()); err != nil {
-		return err
-	}
+func (a *Analyzer) priceFindings(mau []int, out []Hygiene) {
 	p := a.settings.Prices
 	for i := range out {
 		h := &out[i]
@@ -367,7 +539,6 @@ func (a *Analyzer) hygieneCosts(ctx context.Context, r MonthRange, index map[str
 		w.CostWithout = p.Cost(w.ActiveUsersWithout).Total
 		w.Saving = p.Saving(mau[i], h.OneShotRandom)
 	}
-	return nil
 }
 
 // share is part over whole, rounded to four decimals; 0 when whole is 0.
@@ -376,4 +547,46 @@ func share(part, whole int) float64 {
 		return 0
 	}
 	return math.Round(float64(part)/float64(whole)*10_000) / 10_000
+}
+
+// sharedKey is an identity of a month as hygiene_shared keys it: with its
+// service under service scope, alone ("") under account scope.
+type sharedKey struct {
+	month                int // index in the range's months
+	keyService, identity string
+}
+
+// sharedSignals works out hygiene_shared (hygiene_shared.sql), the few
+// identities of r's months whose month is unlike one person's, and reads it.
+func (a *Analyzer) sharedSignals(ctx context.Context, r MonthRange) (map[sharedKey]SharedSignals, error) {
+	if _, err := a.conn.ExecContext(ctx, hygieneSharedSQL,
+		sql.Named("from", r.From.String()), sql.Named("to", r.To.String()),
+		sql.Named("account", a.settings.Scope == ScopeAccount),
+		sql.Named("min_conversations", SharedMinConversations), sql.Named("factor", SharedPercentileFactor),
+		sql.Named("overlap_conversations", OverlapConversations)); err != nil {
+		return nil, fmt.Errorf("shared identities: %w", err)
+	}
+	index := map[string]int{}
+	for i, m := range r.Months() {
+		index[m.String()] = i
+	}
+	signals := map[sharedKey]SharedSignals{}
+	err := a.eachRow(ctx, "read shared identities", `SELECT month, key_service, subject, conversations, p999,
+		       at_once, at_once_from, at_once_to
+		FROM hygiene_shared`, func(rows *sql.Rows) error {
+		var (
+			month    string
+			k        sharedKey
+			s        SharedSignals
+			from, to sql.NullTime
+		)
+		if err := rows.Scan(&month, &k.keyService, &k.identity, &s.Conversations, &s.Percentile999, &s.AtOnce, &from, &to); err != nil {
+			return err
+		}
+		k.month = index[month]
+		s.AtOnceFrom, s.AtOnceTo = from.Time, to.Time
+		signals[k] = s
+		return nil
+	})
+	return signals, err
 }

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -104,6 +105,15 @@ func defineRuleMacros(ctx context.Context, conn *sql.Conn) error {
 		}
 	}
 	return nil
+}
+
+// ruleBit is rule's bit in rule_bits, as the macro rule_bit gives it.
+func ruleBit(rule string) uint32 {
+	i := slices.Index(Rules, rule)
+	if i < 0 {
+		panic("no billing rule " + rule)
+	}
+	return 1 << i
 }
 
 // snapshotFingerprintSQL tells whether the rules or the REST snapshot

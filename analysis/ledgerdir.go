@@ -249,7 +249,7 @@ func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") +
 // subject's string: its shape, its duplicate key, the verdict on a shape
 // (random or not, and why) and an identity's lint.
 type identityJudge struct {
-	shape, duplicateKey stringFunction
+	shape, duplicateKey func(subject string) string
 	verdict             func(pattern string) (random bool, reason string)
 	lint                func(identity string) []LintFinding
 }

@@ -123,7 +123,7 @@ func (a *Analyzer) Report(ctx context.Context, r MonthRange, o ReportOptions) (*
 			return nil, err
 		}
 	}
-	hygiene, err := a.hygiene(ctx, r, DefaultHygieneOptions(), nil)
+	hygiene, _, err := a.hygiene(ctx, r, DefaultHygieneOptions())
 	if err != nil {
 		return nil, err
 	}
