@@ -2,110 +2,17 @@ package analysis
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mauledger/mauledger/ingest"
 	"github.com/mauledger/mauledger/internal/demo"
 )
-
-var (
-	benchIdentities    = flag.Int("bench-identities", 1_000_000, "identities billed in BenchmarkIdentities' generated month")
-	benchIdentitiesDir = flag.String("bench-identities-dir", "", "BenchmarkIdentities keeps its database here between runs (made when missing)")
-)
-
-// BenchmarkIdentities generates a one-month account of about
-// -bench-identities billed identities (nine in ten "guest-{uuid}" guests, the
-// rest named users; about six events each), loads it into a fresh database
-// (in the temp dir, or kept in -bench-identities-dir for later runs) and
-// stores its ledger as every ingest does (not timed; ledger-refresh-s, near
-// 0 on a kept database), then times `mauledger identities --format json`
-// for the month: the findings and every identity's verdicts and lint,
-// encoded. Target (issues 5 and 13): under 5 s for a million identities.
-// cpu-s is the CPU time the command took, DuckDB's threads included.
-//
-//	go test ./analysis -run '^$' -bench Identities -benchtime 1x -timeout 60m [-bench-identities-dir DIR]
-func BenchmarkIdentities(b *testing.B) {
-	ctx := context.Background()
-	dir := *benchIdentitiesDir
-	if dir == "" {
-		dir = b.TempDir()
-	}
-	base := filepath.Join(dir, fmt.Sprintf("identities-%d.duckdb", *benchIdentities))
-	if _, err := os.Stat(base); err != nil {
-		buildIdentitiesBase(b, dir, base)
-	}
-	s, err := ingest.Open(ctx, base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	// Every ingest ends by storing the ledger: the command does not pay it.
-	refreshStart := time.Now()
-	if _, err := Refresh(ctx, s.DB); err != nil {
-		b.Fatal(err)
-	}
-	refresh := time.Since(refreshStart)
-	oct := MonthRange{From: Month{Year: 2026, Month: 10}, To: Month{Year: 2026, Month: 10}}
-	identities := 0
-	cpu := cpuTime(b)
-	b.ResetTimer()
-	for range b.N {
-		a, err := New(ctx, s.DB, DefaultSettings())
-		if err != nil {
-			b.Fatal(err)
-		}
-		ids, err := a.Identities(ctx, oct, DefaultHygieneOptions())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := json.NewEncoder(io.Discard).Encode(ids); err != nil {
-			b.Fatal(err)
-		}
-		a.Close()
-		identities = len(ids.Months[0].Subjects)
-	}
-	b.StopTimer()
-	b.ReportMetric((cpuTime(b)-cpu).Seconds()/float64(b.N), "cpu-s")
-	b.ReportMetric(float64(identities), "identities")
-	b.ReportMetric(refresh.Seconds(), "ledger-refresh-s")
-}
-
-// buildIdentitiesBase generates BenchmarkIdentities' month and loads it
-// into the database base.
-func buildIdentitiesBase(b *testing.B, dir, base string) {
-	input := filepath.Join(dir, "identities.ndjson")
-	guests := *benchIdentities * 9 / 10
-	if _, err := demo.GenerateFile(input, demo.Config{
-		Seed: 5, Start: time.Date(2026, time.October, 1, 0, 0, 0, 0, time.UTC), Months: 1, Services: 3,
-		StableUsers: *benchIdentities - guests, GuestsPerMonth: guests,
-	}); err != nil {
-		b.Fatal(err)
-	}
-	defer os.Remove(input)
-	ctx := context.Background()
-	s, err := ingest.Open(ctx, base)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	in, err := os.Open(input)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer in.Close()
-	res, err := s.LoadEvents(ctx, input, in)
-	if err != nil || len(res.Rejected) > 0 {
-		b.Fatalf("load: %v, %d rejected", err, len(res.Rejected))
-	}
-}
 
 var (
 	benchIncrementEvents = flag.Int("bench-increment-events", 1_000_000, "events in BenchmarkIncrementalIngest's database, the new ones included")
@@ -281,16 +188,6 @@ func tailOffset(b *testing.B, f *os.File, n int) int64 {
 	}
 	b.Fatalf("fewer than %d lines", n)
 	return 0
-}
-
-// cpuTime is the CPU time (user and system) this process has used, DuckDB's
-// threads included: steadier than the time taken on a busy machine.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func copyFile(b *testing.B, from, to string) {

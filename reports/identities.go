@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/mauledger/mauledger/analysis"
+	"golang.org/x/sync/errgroup"
 )
 
 // WriteIdentities writes the identity hygiene findings to w: a table (the
@@ -154,17 +156,8 @@ func writeIdentitiesJSON(w io.Writer, ids *analysis.Identities) error {
 		before, after, _ := bytes.Cut(b, []byte(placeholder))
 		bw.Write(before)
 		bw.WriteString(`"subjects": [`)
-		for i, s := range m.Subjects {
-			s.Lint = nonNil(s.Lint)
-			line, err := json.Marshal(s)
-			if err != nil {
-				return err
-			}
-			if i > 0 {
-				bw.WriteByte(',')
-			}
-			bw.WriteString("\n        ")
-			bw.Write(line)
+		if err := writeSubjectLines(bw, m.Subjects); err != nil {
+			return err
 		}
 		if len(m.Subjects) > 0 {
 			bw.WriteString("\n      ")
@@ -175,6 +168,48 @@ func writeIdentitiesJSON(w io.Writer, ids *analysis.Identities) error {
 	bw.Write(b)
 	bw.WriteByte('\n')
 	return bw.Flush()
+}
+
+// writeSubjectLines writes each subject as one compact line of a JSON list,
+// in order, encoding them on every processor: a batch of lines per
+// processor at a time, then written one batch after the other.
+func writeSubjectLines(w io.Writer, subjects []analysis.IdentitySubject) error {
+	const batch = 8192
+	workers := runtime.GOMAXPROCS(0)
+	bufs := make([]bytes.Buffer, workers)
+	for start := 0; start < len(subjects); start += batch * workers {
+		var g errgroup.Group
+		for i := range bufs {
+			from := min(start+i*batch, len(subjects))
+			to := min(from+batch, len(subjects))
+			g.Go(func() error {
+				buf := &bufs[i]
+				buf.Reset()
+				enc := json.NewEncoder(buf)
+				for j, s := range subjects[from:to] {
+					if from+j > 0 {
+						buf.WriteByte(',')
+					}
+					buf.WriteString("\n        ")
+					s.Lint = nonNil(s.Lint)
+					if err := enc.Encode(s); err != nil {
+						return err
+					}
+					buf.Truncate(buf.Len() - 1) // the newline Encode ends with
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for i := range bufs {
+			if _, err := w.Write(bufs[i].Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 var identitiesCSVHeader = []string{

@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -100,6 +103,36 @@ func TestIdentitiesJSONOfAnEmptyMonthHasEmptyLists(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %s in\n%s", want, out)
 		}
+	}
+}
+
+// TestIdentitiesJSONOfManySubjectsKeepsTheirOrder writes more subjects
+// than one batch per processor encodes (writeSubjectLines), in two months:
+// each must come back once, in order, one line each.
+func TestIdentitiesJSONOfManySubjectsKeepsTheirOrder(t *testing.T) {
+	ids := testIdentities()
+	ids.Months = append(ids.Months, analysis.IdentityMonth{Month: "2026-10"})
+	for i := range ids.Months {
+		m := &ids.Months[i]
+		m.Subjects = nil
+		for j := range 3*8192*runtime.GOMAXPROCS(0) + 7 {
+			m.Subjects = append(m.Subjects, analysis.IdentitySubject{ServiceSID: service1,
+				Identity: fmt.Sprintf("user-%d-%06d", i, j), Status: "new", Lint: []analysis.LintFinding{}})
+		}
+	}
+	out := writeIdentities(t, ids, Options{Format: JSON})
+	var got analysis.Identities
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range got.Months {
+		if !reflect.DeepEqual(m.Subjects, ids.Months[i].Subjects) {
+			t.Errorf("%s: %d subjects, not the %d written in order", m.Month, len(m.Subjects), len(ids.Months[i].Subjects))
+		}
+	}
+	if lines := bytes.Count(out, []byte(`{"service_sid":`)); lines != 2*len(ids.Months[0].Subjects) ||
+		bytes.Count(out, []byte("\n        {\"service_sid\":")) != lines {
+		t.Errorf("%d subject lines, want one per subject", lines)
 	}
 }
 
