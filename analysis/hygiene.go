@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	_ "embed"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"runtime"
 	"slices"
@@ -358,48 +359,59 @@ func (j identityJudge) judgeAll(subjects []hygieneSubject) {
 // month (and service, with service scope) share, at least one of them an
 // identity, and lists those groups in out: the most extra users first, up
 // to maxDuplicateGroups a month.
+//
+// The subjects are sorted by a hash of that key, so that those who may
+// share it sit side by side, and only those are compared by their strings:
+// a Go map of a million string keys cost several times more.
 func findDuplicates(subjects []hygieneSubject, out []Hygiene) {
+	type candidate struct {
+		hash    uint64
+		subject int
+	}
 	type groupKey struct {
 		month              int
 		keyService, dupKey string
 	}
-	type group struct {
-		members  int
-		identity bool
-		listed   *DuplicateGroup
-	}
-	index := make(map[groupKey]int, len(subjects))
-	var groups []group
-	of := make([]int, len(subjects)) // the group of each subject
+	seed := maphash.MakeSeed()
+	order := make([]candidate, len(subjects))
 	for i := range subjects {
 		s := &subjects[i]
-		k := groupKey{s.month, s.keyService, s.dupKey}
-		g, ok := index[k]
-		if !ok {
-			g = len(groups)
-			index[k] = g
-			groups = append(groups, group{})
-		}
-		of[i] = g
-		groups[g].members++
-		groups[g].identity = groups[g].identity || s.identity
+		order[i] = candidate{maphash.String(seed, s.dupKey) ^ maphash.String(seed, s.keyService)*31 ^ uint64(s.month), i}
 	}
-	found := make([][]*DuplicateGroup, len(out))
-	for i := range subjects {
-		s, g := &subjects[i], &groups[of[i]]
-		if g.members < 2 || !g.identity {
-			continue
+	slices.SortFunc(order, func(x, y candidate) int { return cmp.Compare(x.hash, y.hash) })
+	found := make([][]DuplicateGroup, len(out))
+	for run := order; len(run) > 0; {
+		n := 1
+		for n < len(run) && run[n].hash == run[0].hash {
+			n++
 		}
-		s.duplicate = true
-		if g.listed == nil {
-			g.listed = &DuplicateGroup{Key: s.dupKey, ServiceSID: s.service, ExtraUsers: g.members - 1}
-			found[s.month] = append(found[s.month], g.listed)
+		same := run[:n]
+		run = run[n:]
+		if len(same) == 1 {
+			continue // a lone subject has no duplicate
 		}
-		g.listed.ServiceSID = min(g.listed.ServiceSID, s.service)
-		g.listed.Members = append(g.listed.Members, DuplicateMember{Kind: s.kind(), Subject: s.subject})
+		groups := map[groupKey][]int{} // one key, most likely; rarely more
+		for _, c := range same {
+			s := &subjects[c.subject]
+			k := groupKey{s.month, s.keyService, s.dupKey}
+			groups[k] = append(groups[k], c.subject)
+		}
+		for k, members := range groups {
+			if len(members) < 2 || !slices.ContainsFunc(members, func(i int) bool { return subjects[i].identity }) {
+				continue
+			}
+			g := DuplicateGroup{Key: k.dupKey, ServiceSID: subjects[members[0]].service, ExtraUsers: len(members) - 1}
+			for _, i := range members {
+				s := &subjects[i]
+				s.duplicate = true
+				g.ServiceSID = min(g.ServiceSID, s.service)
+				g.Members = append(g.Members, DuplicateMember{Kind: s.kind(), Subject: s.subject})
+			}
+			found[k.month] = append(found[k.month], g)
+		}
 	}
 	for month, groups := range found {
-		slices.SortFunc(groups, func(x, y *DuplicateGroup) int {
+		slices.SortFunc(groups, func(x, y DuplicateGroup) int {
 			return cmp.Or(cmp.Compare(y.ExtraUsers, x.ExtraUsers), strings.Compare(x.Key, y.Key),
 				strings.Compare(x.ServiceSID, y.ServiceSID))
 		})
@@ -411,7 +423,7 @@ func findDuplicates(subjects []hygieneSubject, out []Hygiene) {
 				slices.SortFunc(g.Members, func(x, y DuplicateMember) int {
 					return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.Subject, y.Subject))
 				})
-				d.Groups = append(d.Groups, *g)
+				d.Groups = append(d.Groups, g)
 			}
 		}
 	}
