@@ -144,23 +144,26 @@ INSERT INTO ledger_evidence_actions
 SELECT table_name, row_id, action_hash FROM ledger_evidence
 WHERE row_id IN (SELECT row_id FROM ledger_new_events);
 
+-- The Authors whose standing changed: an identity in any conversation
+-- (conversation_sid NULL), an address in the one it joined; one scan of
+-- the Authors of each table finds the messages of both.
+CREATE OR REPLACE TEMP TABLE ledger_changed_authors AS
+SELECT identity AS author, NULL::VARCHAR AS conversation_sid FROM ledger_changed_identities
+UNION ALL
+SELECT address, conversation_sid FROM ledger_new_addresses WHERE conversation_sid IS NOT NULL;
+
 CREATE OR REPLACE TEMP TABLE ledger_redo_actions AS
 SELECT action_hash FROM ledger_evidence
 UNION
 SELECT a.action_hash FROM ledger_evidence_actions a
-JOIN (SELECT e.rowid AS row_id FROM events e JOIN ledger_changed_identities i ON i.identity = e.author
-      WHERE e.resource = 'message'
-      UNION
-      SELECT e.rowid FROM events e
-      JOIN ledger_new_addresses n ON n.address = e.author AND n.conversation_sid = e.conversation_sid
-      WHERE e.resource = 'message') m ON m.row_id = a.row_id
+JOIN (SELECT e.rowid AS row_id FROM events e JOIN ledger_changed_authors c ON c.author = e.author
+      WHERE e.resource = 'message' AND (c.conversation_sid IS NULL OR c.conversation_sid = e.conversation_sid)) m
+  ON m.row_id = a.row_id
 WHERE a.table_name = 'events'
 UNION
 SELECT a.action_hash FROM ledger_evidence_actions a
-JOIN (SELECT m.rowid AS row_id FROM twilio_messages m JOIN ledger_changed_identities i ON i.identity = m.author
-      UNION
-      SELECT m.rowid FROM twilio_messages m
-      JOIN ledger_new_addresses n ON n.address = m.author AND n.conversation_sid = m.conversation_sid) m
+JOIN (SELECT m.rowid AS row_id FROM twilio_messages m JOIN ledger_changed_authors c ON c.author = m.author
+      WHERE (c.conversation_sid IS NULL OR c.conversation_sid = m.conversation_sid)) m
   ON m.row_id = a.row_id
 WHERE a.table_name = 'twilio_messages';
 
@@ -220,7 +223,9 @@ CREATE OR REPLACE TEMP TABLE ledger_redone AS
 SELECT a.rowid AS row_id, a.month, a.subject_kind, a.subject FROM activity_ledger a
 JOIN (SELECT DISTINCT action_hash FROM ledger_redo_actions) r ON r.action_hash = a.action_hash
 UNION
+-- token-log rows, the only ones without an action: DuckDB skips the row
+-- groups that have none
 SELECT a.rowid, a.month, a.subject_kind, a.subject FROM activity_ledger a
 JOIN ledger_redo_token_identities r ON r.identity = a.subject
-WHERE a.source = 'token_log';
+WHERE a.action_hash IS NULL;
 DELETE FROM activity_ledger WHERE rowid IN (SELECT row_id FROM ledger_redone);
