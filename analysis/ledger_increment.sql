@@ -28,12 +28,12 @@
 -- the decompression of its whole row group, column by column. So old
 -- evidence is first found by its rowid, from narrow columns (a join on one
 -- key column, or ledger_evidence_actions, which names the action of every
--- piece of evidence), and only the rows found are read whole. Events are
--- stored in the order they were loaded, so new ones, and the reports of
--- recent actions, sit in the last row groups: ledger.go puts the time the
--- last build took events in up to in place of :events_since, a constant
--- DuckDB prunes row groups with (nothing older was added since: it
--- checked).
+-- piece of evidence), or its action from the stored ledger, and only the
+-- rows found are read whole. Events are stored in the order they were
+-- loaded, so new ones, and the reports of recent actions, sit in the last
+-- row groups: ledger.go puts the time the last build took events in up to
+-- in place of :events_since, a constant DuckDB prunes row groups with
+-- (nothing older was added since: it checked).
 
 -- An event's columns that the rules read, and its rowid.
 CREATE OR REPLACE TEMP VIEW ledger_event_rows AS
@@ -145,27 +145,25 @@ SELECT table_name, row_id, action_hash FROM ledger_evidence
 WHERE row_id IN (SELECT row_id FROM ledger_new_events);
 
 -- The Authors whose standing changed: an identity in any conversation
--- (conversation_sid NULL), an address in the one it joined; one scan of
--- the Authors of each table finds the messages of both.
+-- (conversation_sid NULL), an address in the one it joined.
 CREATE OR REPLACE TEMP TABLE ledger_changed_authors AS
 SELECT identity AS author, NULL::VARCHAR AS conversation_sid FROM ledger_changed_identities
 UNION ALL
 SELECT address, conversation_sid FROM ledger_new_addresses WHERE conversation_sid IS NOT NULL;
 
+-- Their messages are found in the stored ledger rather than the evidence:
+-- a message added other than from an SDK, by an Author other than system,
+-- has one activity there whatever the Author's standing, for the Author
+-- of the report its action kept, and only that Author's standing counts.
+-- The ledger is stored in subject order within each month (ledger.go), so
+-- DuckDB reads only the row groups that may hold those subjects.
 CREATE OR REPLACE TEMP TABLE ledger_redo_actions AS
 SELECT action_hash FROM ledger_evidence
 UNION
-SELECT a.action_hash FROM ledger_evidence_actions a
-JOIN (SELECT e.rowid AS row_id FROM events e JOIN ledger_changed_authors c ON c.author = e.author
-      WHERE e.resource = 'message' AND (c.conversation_sid IS NULL OR c.conversation_sid = e.conversation_sid)) m
-  ON m.row_id = a.row_id
-WHERE a.table_name = 'events'
-UNION
-SELECT a.action_hash FROM ledger_evidence_actions a
-JOIN (SELECT m.rowid AS row_id FROM twilio_messages m JOIN ledger_changed_authors c ON c.author = m.author
-      WHERE (c.conversation_sid IS NULL OR c.conversation_sid = m.conversation_sid)) m
-  ON m.row_id = a.row_id
-WHERE a.table_name = 'twilio_messages';
+SELECT a.action_hash FROM activity_ledger a
+JOIN ledger_changed_authors c ON c.author = a.subject
+WHERE a.rule IN ('rest.message_author', 'channel.inbound_message')
+  AND (c.conversation_sid IS NULL OR c.conversation_sid = a.conversation_sid);
 
 -- A User of the snapshot reports two actions, its creation and its last
 -- update, from one row: when one is redone, so is the other.
