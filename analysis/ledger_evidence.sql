@@ -73,7 +73,7 @@ evidence AS (
 ),
 attributed AS (
     SELECT e.*,
-           coalesce(e.service_sid, cs.service_sid, us.service_sid, os.service_sid, '') AS svc,
+           coalesce(e.service_sid, nullif(cs.service_sid, ''), nullif(us.service_sid, ''), os.service_sid, '') AS svc,
            action_sid(e.resource, e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid) AS sid,
            -- the SID an activity is proven by
            coalesce(e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid, '') AS evidence,

@@ -51,20 +51,24 @@ CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT *, rowid AS row_id FROM
 CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT *, rowid AS row_id FROM twilio_participants WHERE false;
 CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT *, rowid AS row_id FROM twilio_messages WHERE false;
 
+-- A conversation or user named before (its stored service '' when
+-- unknown) that new events name with a service for the first time, or a
+-- lesser one, changes the service of the older events without one; one
+-- never named before changes nothing older, and is stored.
 CREATE OR REPLACE TEMP TABLE ledger_changed_conversations AS
-SELECT n.conversation_sid, n.service_sid
+SELECT n.conversation_sid, n.service_sid, o.service_sid IS NOT NULL AS named_before
 FROM ledger_scope_conversation_services n
 LEFT JOIN ledger_conversation_services o ON o.conversation_sid = n.conversation_sid
-WHERE o.service_sid IS NULL OR n.service_sid < o.service_sid;
+WHERE o.service_sid IS NULL OR (n.service_sid <> '' AND (o.service_sid = '' OR n.service_sid < o.service_sid));
 DELETE FROM ledger_conversation_services
 WHERE conversation_sid IN (SELECT conversation_sid FROM ledger_changed_conversations);
 INSERT INTO ledger_conversation_services SELECT conversation_sid, service_sid FROM ledger_changed_conversations;
 
 CREATE OR REPLACE TEMP TABLE ledger_changed_users AS
-SELECT n.user_sid, n.service_sid
+SELECT n.user_sid, n.service_sid, o.service_sid IS NOT NULL AS named_before
 FROM ledger_scope_user_services n
 LEFT JOIN ledger_user_services o ON o.user_sid = n.user_sid
-WHERE o.service_sid IS NULL OR n.service_sid < o.service_sid;
+WHERE o.service_sid IS NULL OR (n.service_sid <> '' AND (o.service_sid = '' OR n.service_sid < o.service_sid));
 DELETE FROM ledger_user_services WHERE user_sid IN (SELECT user_sid FROM ledger_changed_users);
 INSERT INTO ledger_user_services SELECT user_sid, service_sid FROM ledger_changed_users;
 
@@ -74,10 +78,10 @@ CREATE OR REPLACE TEMP TABLE ledger_reattributed AS
 SELECT * FROM ledger_event_rows
 WHERE row_id IN (
     SELECT e.rowid FROM events e JOIN ledger_changed_conversations c ON c.conversation_sid = e.conversation_sid
-    WHERE e.service_sid IS NULL AND e.loaded_at <= :events_since
+    WHERE c.named_before AND e.service_sid IS NULL AND e.loaded_at <= :events_since
     UNION
     SELECT e.rowid FROM events e JOIN ledger_changed_users u ON u.user_sid = e.user_sid
-    WHERE e.service_sid IS NULL AND e.loaded_at <= :events_since);
+    WHERE u.named_before AND e.service_sid IS NULL AND e.loaded_at <= :events_since);
 
 -- 3. The services each identity is known in. New events can only add to
 -- what is stored; a re-attributed event can also take a service away, so
@@ -208,6 +212,11 @@ WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_p
 CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS
 SELECT *, rowid AS row_id FROM twilio_messages
 WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_messages');
+-- Steps 3 and 4 read the evidence in this scope three times, and each
+-- reading joins it to the services of every conversation and user: it is
+-- worked out once.
+CREATE OR REPLACE TEMP TABLE ledger_redo_evidence AS SELECT * FROM ledger_evidence;
+CREATE OR REPLACE TEMP VIEW ledger_evidence AS SELECT * FROM ledger_redo_evidence;
 
 CREATE OR REPLACE TEMP TABLE ledger_redo_token_identities AS
 SELECT identity FROM token_issues WHERE loaded_at > :tokens_since
