@@ -142,22 +142,6 @@ func buildIncrementBase(b *testing.B, dir, base, latest string) {
 	if _, err := Refresh(ctx, s.DB); err != nil {
 		b.Fatal(err)
 	}
-	// A bulk load by the loader of before issue 14's load changes left
-	// small row groups, which DuckDB merged over its next checkpoints: at
-	// 10M events the first two after the base was built took 15 and 5 s,
-	// and the third nothing. An hourly ingest finds them merged, and so
-	// does this benchmark, whichever loader built its base (today's stores
-	// nearly full row groups, leaving these checkpoints little to do). A
-	// checkpoint with nothing to write does nothing, hence the change made
-	// for each.
-	for range 3 {
-		if _, err := s.DB.ExecContext(ctx, `CREATE OR REPLACE TABLE bench_settle AS SELECT 1 AS x; CHECKPOINT`); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := s.DB.ExecContext(ctx, `DROP TABLE bench_settle; CHECKPOINT`); err != nil {
-		b.Fatal(err)
-	}
 }
 
 // tailOffset is where the last n lines of f start.

@@ -38,11 +38,11 @@ import (
 // change, and the summary of the subject-months those actions are in.
 
 // rulesVersion changes whenever the rules or the summary do (the rule bits
-// follow the order of Rules), so a newer mauledger rebuilds a ledger that
-// an older one stored.
+// follow the order of Rules), or the order the ledger is stored in, so a
+// newer mauledger rebuilds a ledger that an older one stored.
 var rulesVersion = func() string {
 	sum := sha256.Sum256([]byte(strings.Join(ledgerDefinitions, "") + ledgerFullSQL + ledgerIncrementSQL +
-		ledgerActionsSQL + ledgerSQL + subjectMonthsSQL + strings.Join(Rules, ",")))
+		ledgerActionsSQL + ledgerSQL + ledgerOrder + subjectMonthsSQL + strings.Join(Rules, ",")))
 	return hex.EncodeToString(sum[:8])
 }()
 
@@ -76,7 +76,8 @@ var scopeAll = []string{
 
 // resummarise replaces, after an incremental build, the summary of the
 // subject-months whose activities were redone (ledger_redone, the old
-// rows; ledger_rebuilt, the new ones) by one of all their activities.
+// rows; ledger_rebuilt, the new ones) by one of all their activities,
+// which touchedActivitySQL reads month by month.
 var resummarise = []string{
 	`CREATE OR REPLACE TEMP TABLE ledger_touched_subjects AS
 	SELECT DISTINCT month, subject_kind, subject FROM (
@@ -86,11 +87,25 @@ var resummarise = []string{
 	`DELETE FROM ledger_subject_months s WHERE EXISTS (
 	    SELECT 1 FROM ledger_touched_subjects t
 	    WHERE t.month = s.month AND t.subject_kind = s.subject_kind AND t.subject = s.subject)`,
-	`CREATE OR REPLACE TEMP TABLE ledger_touched_activity AS
-	SELECT a.* FROM activity_ledger a
-	JOIN ledger_touched_subjects t ON t.subject = a.subject AND t.month = a.month AND t.subject_kind = a.subject_kind`,
+	`CREATE OR REPLACE TEMP TABLE ledger_touched_activity AS FROM activity_ledger LIMIT 0`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_activity AS SELECT * FROM ledger_touched_activity`,
 }
+
+// ledgerOrder is the order a whole build stores the activity ledger in
+// (an incremental build appends its rows, in that order too). Reading the
+// activities of a few subjects of one month then costs DuckDB only the row
+// groups of that month, and within it of those subjects' range: the
+// statement below, run for each month, since the join tells the scan of
+// activity_ledger only the least and greatest month and subject it wants
+// (at 10M events, 0.9 s of a 3.6 s incremental build in one statement over
+// all months, 0.3 s month by month). ledger_increment.sql finds the
+// messages of a few Authors by their activities the same way.
+const ledgerOrder = ` ORDER BY month, subject_kind, subject`
+
+const touchedActivitySQL = `INSERT INTO ledger_touched_activity
+	SELECT a.* FROM activity_ledger a
+	JOIN ledger_touched_subjects t ON t.subject = a.subject AND t.month = a.month AND t.subject_kind = a.subject_kind
+	WHERE t.month = ?`
 
 // defineRuleMacros defines, on conn, the billing rules as bits:
 // rule_bit(rule) and rule_list(bits), from Rules.
@@ -253,7 +268,7 @@ func buildWhole(ctx context.Context, tx *sql.Tx, st *LedgerStatus) error {
 		return err
 	}
 	var err error
-	if st.Rows, err = execCount(ctx, tx, `INSERT INTO activity_ledger `+ledgerSQL); err != nil {
+	if st.Rows, err = execCount(ctx, tx, `INSERT INTO activity_ledger `+ledgerSQL+ledgerOrder); err != nil {
 		return fmt.Errorf("build the activity ledger: %w", err)
 	}
 	return execAll(ctx, tx, "summarise the activity ledger", []string{`DELETE FROM ledger_subject_months`, subjectMonthsSQL})
@@ -272,7 +287,7 @@ func buildIncrement(ctx context.Context, tx *sql.Tx, st *LedgerStatus, old ledge
 	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE ledger_rebuilt AS `+ledgerSQL); err != nil {
 		return fmt.Errorf("update the activity ledger: %w", err)
 	}
-	added, err := execCount(ctx, tx, `INSERT INTO activity_ledger SELECT * FROM ledger_rebuilt`)
+	added, err := execCount(ctx, tx, `INSERT INTO activity_ledger SELECT * FROM ledger_rebuilt`+ledgerOrder)
 	if err != nil {
 		return fmt.Errorf("update the activity ledger: %w", err)
 	}
@@ -282,7 +297,19 @@ func buildIncrement(ctx context.Context, tx *sql.Tx, st *LedgerStatus, old ledge
 	}
 	st.Rows += added - removed
 	st.Redone = added
-	return execAll(ctx, tx, "summarise the activity ledger", resummarise, []string{subjectMonthsSQL})
+	if err := execAll(ctx, tx, "summarise the activity ledger", resummarise); err != nil {
+		return err
+	}
+	months, err := queryStrings(ctx, tx, `SELECT DISTINCT month FROM ledger_touched_subjects ORDER BY month`)
+	if err != nil {
+		return fmt.Errorf("summarise the activity ledger: %w", err)
+	}
+	for _, month := range months {
+		if _, err := tx.ExecContext(ctx, touchedActivitySQL, month); err != nil {
+			return fmt.Errorf("summarise the activity ledger: %w", err)
+		}
+	}
+	return execAll(ctx, tx, "summarise the activity ledger", []string{subjectMonthsSQL})
 }
 
 // timestampLiteral is t in SQL; no time is before all times.
@@ -303,6 +330,24 @@ func execAll(ctx context.Context, tx *sql.Tx, what string, lists ...[]string) er
 		}
 	}
 	return nil
+}
+
+// queryStrings is the first column of the rows of query.
+func queryStrings(ctx context.Context, tx *sql.Tx, query string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		list = append(list, s)
+	}
+	return list, rows.Err()
 }
 
 func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {

@@ -73,7 +73,7 @@ evidence AS (
 ),
 attributed AS (
     SELECT e.*,
-           coalesce(e.service_sid, cs.service_sid, us.service_sid, os.service_sid, '') AS svc,
+           coalesce(e.service_sid, nullif(cs.service_sid, ''), nullif(us.service_sid, ''), os.service_sid, '') AS svc,
            action_sid(e.resource, e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid) AS sid,
            -- the SID an activity is proven by
            coalesce(e.message_sid, e.participant_sid, e.user_sid, e.conversation_sid, '') AS evidence,
@@ -105,12 +105,15 @@ FROM attributed;
 -- each conversation. The stored ledger_known_identities and
 -- ledger_participant_addresses are these views over all the evidence,
 -- which an incremental build keeps up to date (ledger_increment.sql).
+-- (The identities are a list of two, unnested, so that the evidence is
+-- read once.)
 CREATE OR REPLACE TEMP VIEW ledger_evidence_identities AS
 SELECT DISTINCT svc, identity FROM (
-    SELECT svc, identity FROM ledger_evidence WHERE identity IS NOT NULL AND address IS NULL
-    UNION ALL
-    SELECT svc, client_identity FROM ledger_evidence WHERE client_identity IS NOT NULL
-);
+    SELECT svc, unnest([CASE WHEN address IS NULL THEN identity END, client_identity]) AS identity
+    FROM ledger_evidence
+    WHERE (identity IS NOT NULL AND address IS NULL) OR client_identity IS NOT NULL
+)
+WHERE identity IS NOT NULL;
 
 CREATE OR REPLACE TEMP VIEW ledger_evidence_addresses AS
 SELECT DISTINCT conversation_sid, address FROM ledger_evidence

@@ -28,12 +28,12 @@
 -- the decompression of its whole row group, column by column. So old
 -- evidence is first found by its rowid, from narrow columns (a join on one
 -- key column, or ledger_evidence_actions, which names the action of every
--- piece of evidence), and only the rows found are read whole. Events are
--- stored in the order they were loaded, so new ones, and the reports of
--- recent actions, sit in the last row groups: ledger.go puts the time the
--- last build took events in up to in place of :events_since, a constant
--- DuckDB prunes row groups with (nothing older was added since: it
--- checked).
+-- piece of evidence), or its action from the stored ledger, and only the
+-- rows found are read whole. Events are stored in the order they were
+-- loaded, so new ones, and the reports of recent actions, sit in the last
+-- row groups: ledger.go puts the time the last build took events in up to
+-- in place of :events_since, a constant DuckDB prunes row groups with
+-- (nothing older was added since: it checked).
 
 -- An event's columns that the rules read, and its rowid.
 CREATE OR REPLACE TEMP VIEW ledger_event_rows AS
@@ -51,20 +51,24 @@ CREATE OR REPLACE TEMP VIEW ledger_scope_users AS SELECT *, rowid AS row_id FROM
 CREATE OR REPLACE TEMP VIEW ledger_scope_participants AS SELECT *, rowid AS row_id FROM twilio_participants WHERE false;
 CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT *, rowid AS row_id FROM twilio_messages WHERE false;
 
+-- A conversation or user named before (its stored service '' when
+-- unknown) that new events name with a service for the first time, or a
+-- lesser one, changes the service of the older events without one; one
+-- never named before changes nothing older, and is stored.
 CREATE OR REPLACE TEMP TABLE ledger_changed_conversations AS
-SELECT n.conversation_sid, n.service_sid
+SELECT n.conversation_sid, n.service_sid, o.service_sid IS NOT NULL AS named_before
 FROM ledger_scope_conversation_services n
 LEFT JOIN ledger_conversation_services o ON o.conversation_sid = n.conversation_sid
-WHERE o.service_sid IS NULL OR n.service_sid < o.service_sid;
+WHERE o.service_sid IS NULL OR (n.service_sid <> '' AND (o.service_sid = '' OR n.service_sid < o.service_sid));
 DELETE FROM ledger_conversation_services
 WHERE conversation_sid IN (SELECT conversation_sid FROM ledger_changed_conversations);
 INSERT INTO ledger_conversation_services SELECT conversation_sid, service_sid FROM ledger_changed_conversations;
 
 CREATE OR REPLACE TEMP TABLE ledger_changed_users AS
-SELECT n.user_sid, n.service_sid
+SELECT n.user_sid, n.service_sid, o.service_sid IS NOT NULL AS named_before
 FROM ledger_scope_user_services n
 LEFT JOIN ledger_user_services o ON o.user_sid = n.user_sid
-WHERE o.service_sid IS NULL OR n.service_sid < o.service_sid;
+WHERE o.service_sid IS NULL OR (n.service_sid <> '' AND (o.service_sid = '' OR n.service_sid < o.service_sid));
 DELETE FROM ledger_user_services WHERE user_sid IN (SELECT user_sid FROM ledger_changed_users);
 INSERT INTO ledger_user_services SELECT user_sid, service_sid FROM ledger_changed_users;
 
@@ -74,10 +78,10 @@ CREATE OR REPLACE TEMP TABLE ledger_reattributed AS
 SELECT * FROM ledger_event_rows
 WHERE row_id IN (
     SELECT e.rowid FROM events e JOIN ledger_changed_conversations c ON c.conversation_sid = e.conversation_sid
-    WHERE e.service_sid IS NULL AND e.loaded_at <= :events_since
+    WHERE c.named_before AND e.service_sid IS NULL AND e.loaded_at <= :events_since
     UNION
     SELECT e.rowid FROM events e JOIN ledger_changed_users u ON u.user_sid = e.user_sid
-    WHERE e.service_sid IS NULL AND e.loaded_at <= :events_since);
+    WHERE u.named_before AND e.service_sid IS NULL AND e.loaded_at <= :events_since);
 
 -- 3. The services each identity is known in. New events can only add to
 -- what is stored; a re-attributed event can also take a service away, so
@@ -144,25 +148,26 @@ INSERT INTO ledger_evidence_actions
 SELECT table_name, row_id, action_hash FROM ledger_evidence
 WHERE row_id IN (SELECT row_id FROM ledger_new_events);
 
+-- The Authors whose standing changed: an identity in any conversation
+-- (conversation_sid NULL), an address in the one it joined.
+CREATE OR REPLACE TEMP TABLE ledger_changed_authors AS
+SELECT identity AS author, NULL::VARCHAR AS conversation_sid FROM ledger_changed_identities
+UNION ALL
+SELECT address, conversation_sid FROM ledger_new_addresses WHERE conversation_sid IS NOT NULL;
+
+-- Their messages are found in the stored ledger rather than the evidence:
+-- a message added other than from an SDK, by an Author other than system,
+-- has one activity there whatever the Author's standing, for the Author
+-- of the report its action kept, and only that Author's standing counts.
+-- The ledger is stored in subject order within each month (ledger.go), so
+-- DuckDB reads only the row groups that may hold those subjects.
 CREATE OR REPLACE TEMP TABLE ledger_redo_actions AS
 SELECT action_hash FROM ledger_evidence
 UNION
-SELECT a.action_hash FROM ledger_evidence_actions a
-JOIN (SELECT e.rowid AS row_id FROM events e JOIN ledger_changed_identities i ON i.identity = e.author
-      WHERE e.resource = 'message'
-      UNION
-      SELECT e.rowid FROM events e
-      JOIN ledger_new_addresses n ON n.address = e.author AND n.conversation_sid = e.conversation_sid
-      WHERE e.resource = 'message') m ON m.row_id = a.row_id
-WHERE a.table_name = 'events'
-UNION
-SELECT a.action_hash FROM ledger_evidence_actions a
-JOIN (SELECT m.rowid AS row_id FROM twilio_messages m JOIN ledger_changed_identities i ON i.identity = m.author
-      UNION
-      SELECT m.rowid FROM twilio_messages m
-      JOIN ledger_new_addresses n ON n.address = m.author AND n.conversation_sid = m.conversation_sid) m
-  ON m.row_id = a.row_id
-WHERE a.table_name = 'twilio_messages';
+SELECT a.action_hash FROM activity_ledger a
+JOIN ledger_changed_authors c ON c.author = a.subject
+WHERE a.rule IN ('rest.message_author', 'channel.inbound_message')
+  AND (c.conversation_sid IS NULL OR c.conversation_sid = a.conversation_sid);
 
 -- A User of the snapshot reports two actions, its creation and its last
 -- update, from one row: when one is redone, so is the other.
@@ -207,6 +212,11 @@ WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_p
 CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS
 SELECT *, rowid AS row_id FROM twilio_messages
 WHERE rowid IN (SELECT row_id FROM ledger_redo_rows WHERE table_name = 'twilio_messages');
+-- Steps 3 and 4 read the evidence in this scope three times, and each
+-- reading joins it to the services of every conversation and user: it is
+-- worked out once.
+CREATE OR REPLACE TEMP TABLE ledger_redo_evidence AS SELECT * FROM ledger_evidence;
+CREATE OR REPLACE TEMP VIEW ledger_evidence AS SELECT * FROM ledger_redo_evidence;
 
 CREATE OR REPLACE TEMP TABLE ledger_redo_token_identities AS
 SELECT identity FROM token_issues WHERE loaded_at > :tokens_since
@@ -220,7 +230,9 @@ CREATE OR REPLACE TEMP TABLE ledger_redone AS
 SELECT a.rowid AS row_id, a.month, a.subject_kind, a.subject FROM activity_ledger a
 JOIN (SELECT DISTINCT action_hash FROM ledger_redo_actions) r ON r.action_hash = a.action_hash
 UNION
+-- token-log rows, the only ones without an action: DuckDB skips the row
+-- groups that have none
 SELECT a.rowid, a.month, a.subject_kind, a.subject FROM activity_ledger a
 JOIN ledger_redo_token_identities r ON r.identity = a.subject
-WHERE a.source = 'token_log';
+WHERE a.action_hash IS NULL;
 DELETE FROM activity_ledger WHERE rowid IN (SELECT row_id FROM ledger_redone);

@@ -13,28 +13,31 @@
 -- "service unknown", which `ingest twilio` fixes.
 --
 -- The first two are stored (ledger_conversation_services,
--- ledger_user_services: one row per conversation or user). The views below
+-- ledger_user_services: one row per conversation or user any evidence
+-- names, its service '' when none tells it, so that an incremental build
+-- knows that no older evidence names a conversation or user it has never
+-- stored, and has none to attribute again). The views below
 -- say what the evidence in scope (analysis/ledger.go) teaches: a full
 -- build stores them over all the evidence (ledger_full.sql), an
 -- incremental one merges in what new events teach (ledger_increment.sql).
 -- The third is small and worked out on every build.
 CREATE OR REPLACE TEMP VIEW ledger_scope_conversation_services AS
-SELECT conversation_sid, min(service_sid) AS service_sid
+SELECT conversation_sid, coalesce(min(service_sid), '') AS service_sid
 FROM (
     SELECT conversation_sid, service_sid FROM ledger_scope_events
-    WHERE service_sid IS NOT NULL AND conversation_sid IS NOT NULL
+    WHERE conversation_sid IS NOT NULL
     UNION ALL
     SELECT sid, service_sid FROM ledger_scope_conversations
 )
 GROUP BY conversation_sid;
 
 CREATE OR REPLACE TEMP VIEW ledger_scope_user_services AS
-SELECT user_sid, min(service_sid) AS service_sid
+SELECT user_sid, coalesce(min(service_sid), '') AS service_sid
 FROM (
     SELECT sid AS user_sid, service_sid FROM ledger_scope_users
     UNION ALL
     SELECT user_sid, service_sid FROM ledger_scope_events
-    WHERE service_sid IS NOT NULL AND user_sid IS NOT NULL
+    WHERE user_sid IS NOT NULL
 )
 GROUP BY user_sid;
 

@@ -17,6 +17,14 @@
 -- evidence, and so on. rule_bits has a bit per rule the subject qualified
 -- by (the macros rule_bit and rule_list map them, from Rules).
 --
+-- shadowed marks, once per build, a row that counts elsewhere with the
+-- default settings (its subject's proven activity in a known service
+-- that month), so that a report need not look across services; other
+-- settings fold at read time (Analyzer.subjectMonthsSQL). It is worked out
+-- from the other rows of the subject-month, which a build always
+-- summarises together: an incremental build deletes and summarises again
+-- every service's row of a subject-month it touches.
+--
 -- For the shared-identity finding (hygiene_shared.sql), which a report
 -- could not afford to work out from every activity:
 -- conversations: the distinct conversations of its activities. A
@@ -67,22 +75,15 @@ FROM (
                 'timed_by': timed_by}) AS first,
            max(occurred_at) AS last_at,
            bit_or(rule_bit(rule)) AS rule_bits,
-           false AS shadowed
+           -- with the default settings (proven activity, unknown authors
+           -- ignored) a subject of the unknown service that also has a
+           -- known service in the month counts there only
+           service_sid = '' AND NOT inferred AND NOT unknown_author
+               AND bool_or(service_sid <> '' AND NOT inferred AND NOT unknown_author)
+                       OVER (PARTITION BY month, subject_kind, subject) AS shadowed
     FROM ledger_scope_activity
     WHERE family <> 'quality'
     GROUP BY month, service_sid, subject_kind, subject, inferred, unknown_author
 ) s
 LEFT JOIN conversations c ON c.subject_key = hash(s.month, s.service_sid, s.subject_kind, s.subject, s.inferred, s.unknown_author)
 LEFT JOIN busiest b ON b.subject_key = hash(s.month, s.service_sid, s.subject_kind, s.subject, s.inferred, s.unknown_author);
-
--- shadowed: with the default settings (proven activity, unknown authors
--- ignored) a subject of the unknown service that also has a known service
--- in the month counts there only. Marked here, once per build, so that a
--- report need not look across services; other settings fold at read time
--- (Analyzer.subjectMonthsSQL). A row already marked stays so: a row whose
--- subject-month changed was deleted and summarised again, unmarked.
-UPDATE ledger_subject_months u SET shadowed = true
-WHERE NOT shadowed AND service_sid = '' AND NOT inferred AND NOT unknown_author
-  AND EXISTS (SELECT 1 FROM ledger_subject_months k
-              WHERE k.month = u.month AND k.subject_kind = u.subject_kind AND k.subject = u.subject
-                AND k.service_sid <> '' AND NOT k.inferred AND NOT k.unknown_author)
