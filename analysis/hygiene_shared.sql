@@ -22,7 +22,7 @@
 --   conversations within one five-minute window, which one person does not:
 --   a login that a team, or the visitors of a web widget, share.
 --
--- Keyed as hygiene_history keys a subject: (service, identity) with service
+-- Keyed as hygiene_months.sql keys a subject: (service, identity) with service
 -- scope; with account scope the identity alone, with its busiest service's
 -- numbers.
 CREATE OR REPLACE TEMP TABLE hygiene_shared AS
