@@ -72,6 +72,8 @@ var scopeAll = []string{
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_messages AS SELECT *, rowid AS row_id FROM twilio_messages`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_tokens AS SELECT * FROM token_issues`,
 	`CREATE OR REPLACE TEMP VIEW ledger_scope_activity AS SELECT * FROM activity_ledger`,
+	`CREATE OR REPLACE TEMP VIEW ledger_stored_conversation_services AS SELECT * FROM ledger_conversation_services`,
+	`CREATE OR REPLACE TEMP VIEW ledger_stored_user_services AS SELECT * FROM ledger_user_services`,
 }
 
 // resummarise replaces, after an incremental build, the summary of the

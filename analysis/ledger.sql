@@ -151,7 +151,7 @@ activity AS (
            ON ki.identity = t.identity
 )
 SELECT occurred_at,
-       substring(CAST(occurred_at AS VARCHAR) FROM 1 FOR 7) AS month, -- YYYY-MM
+       ledger_month(occurred_at) AS month, -- YYYY-MM
        svc AS service_sid,
        kind AS subject_kind,
        subject,

@@ -34,6 +34,9 @@ CREATE OR REPLACE TEMP MACRO action_sid(resource, message_sid, participant_sid, 
                   WHEN 'conversation' THEN conversation_sid
                   WHEN 'conversation_state' THEN conversation_sid END;
 
+-- The month an activity at time t counts in: YYYY-MM of t (UTC).
+CREATE OR REPLACE TEMP MACRO ledger_month(t) AS substring(CAST(t AS VARCHAR) FROM 1 FOR 7);
+
 CREATE OR REPLACE TEMP VIEW ledger_evidence AS
 WITH snapshot AS (
     SELECT 'twilio_users' AS table_name, row_id,
@@ -80,8 +83,11 @@ attributed AS (
            e.action = 'updated' AND e.date_updated IS NOT NULL
                AND abs(date_diff('millisecond', e.date_updated, e.occurred_at)) <= 60000 AS changed
     FROM evidence e
-    LEFT JOIN ledger_conversation_services cs ON cs.conversation_sid = e.conversation_sid
-    LEFT JOIN ledger_user_services us ON us.user_sid = e.user_sid
+    -- the stored services of step 1: all of them for a whole build, those
+    -- of the conversations and users the evidence names for an
+    -- incremental one (ledger_increment.sql)
+    LEFT JOIN ledger_stored_conversation_services cs ON cs.conversation_sid = e.conversation_sid
+    LEFT JOIN ledger_stored_user_services us ON us.user_sid = e.user_sid
     LEFT JOIN ledger_only_service os ON true
 )
 SELECT *,
