@@ -193,7 +193,11 @@ func tailOffset(b *testing.B, f *os.File, n int) int64 {
 // the timer starts. Unwritten, the copy's pages wait in the page cache, and
 // the load's closing CHECKPOINT, which syncs the database file, paid for
 // writing back the whole copy (1.2-1.3 s of a 10M base): an hourly ingest
-// finds its database long since written.
+// finds its database long since written. The base's pages then leave the
+// page cache, where an hourly ingest would find only its one database:
+// with both there, the first run of a process took 4.55 and 4.79 s at 10M
+// events, against 2.69 and 3.04 without the base's (each after the cache
+// was emptied).
 func copyFile(b *testing.B, from, to string) {
 	in, err := os.Open(from)
 	if err != nil {
@@ -207,4 +211,5 @@ func copyFile(b *testing.B, from, to string) {
 	if _, err := io.Copy(out, in); err != nil || out.Sync() != nil || out.Close() != nil {
 		b.Fatalf("copy %s: %v", from, err)
 	}
+	dropFromPageCache(in)
 }
