@@ -209,22 +209,21 @@ func (a *Analyzer) readLives(ctx context.Context, r MonthRange, o HygieneOptions
 		// One subject's life: its key, its months read, in order (month
 		// indexes count from the month before the range, 0, so that the
 		// range's months are 1 to len(out)), and its other months.
-		identity, billedBefore, authoredElsewhere bool
-		subject                                   string
-		life                                      []lifeRow
-		otherMonths                               int
+		identity, billedBefore bool
+		subject                string
+		life                   []lifeRow
+		otherMonths            int
 	)
 	// endLife settles the subject whose months life holds.
 	endLife := func() {
 		if len(life) == 0 {
 			return
 		}
-		first, last, authored := life[0].first, life[0].last, authoredElsewhere
-		for _, m := range life {
-			first, last = min(first, m.first), max(last, m.last)
-			authored = authored || m.rules&authoredRules != 0
-		}
-		oneShot := identity && len(life)+otherMonths == 1 && last-first <= window && !authored
+		// one-shot: billed in one month in all, within the window, and
+		// never wrote a message
+		only := life[0]
+		oneShot := identity && len(life)+otherMonths == 1 &&
+			only.last-only.first <= window && only.rules&authoredRules == 0
 		for i, m := range life {
 			billedNext := i+1 < len(life) && life[i+1].month == m.month+1
 			if m.inService && m.month < len(out) && !billedNext {
@@ -256,20 +255,20 @@ func (a *Analyzer) readLives(ctx context.Context, r MonthRange, o HygieneOptions
 	}
 	err := a.eachRow(ctx, "read identity history", hygieneMonthsSQL, func(rows *sql.Rows) error {
 		var (
-			row           lifeRow
-			isIdentity    bool
-			name          string
-			others        int
-			before, wrote bool
+			row        lifeRow
+			isIdentity bool
+			name       string
+			others     int
+			before     bool
 		)
 		if err := rows.Scan(&isIdentity, &name, &row.month, &row.service, &row.first, &row.last,
-			&row.rules, &row.inService, &others, &before, &wrote); err != nil {
+			&row.rules, &row.inService, &others, &before); err != nil {
 			return err
 		}
 		if len(life) > 0 && (name != subject || isIdentity != identity || (!account && row.service != life[0].service)) {
 			endLife()
 		}
-		identity, subject, otherMonths, billedBefore, authoredElsewhere = isIdentity, name, others, before, wrote
+		identity, subject, otherMonths, billedBefore = isIdentity, name, others, before
 		if n := len(life); n > 0 && life[n-1].month == row.month {
 			// another service's row of the month, with account scope: the
 			// least service came first

@@ -8,8 +8,8 @@
 --
 -- It reads the rows of the months $before (the month before the report's,
 -- for churn) to $to; of the other months, only what a subject's life
--- needs: how many, whether one came before $before, its first and last
--- activity there, and whether it wrote a message there.
+-- needs: how many, and whether one came before $before (a subject with
+-- any is not one-shot, so nothing else of them counts).
 --
 -- The subject key follows the scope, as the MAU figures do: (service, kind,
 -- subject) with service scope, (kind, subject) with account scope, whose
@@ -20,10 +20,7 @@
 WITH other_months AS (
     SELECT CASE WHEN $account THEN '' ELSE service_sid END AS key_service, subject_kind, subject,
            count(DISTINCT month) AS months,
-           bool_or(month < $before) AS billed_before,
-           min(first.at) AS first_at,
-           max(last_at) AS last_at,
-           bool_or(rule_bits & (rule_bit('sdk.message') | rule_bit('rest.message_author')) <> 0) AS authored
+           bool_or(month < $before) AS billed_before
     FROM subject_months
     WHERE month NOT BETWEEN $before AND $to
     GROUP BY ALL
@@ -37,13 +34,12 @@ SELECT r.subject_kind = 'identity' AS identity,
        r.subject,
        date_diff('month', $before_start::DATE, (r.month || '-01')::DATE) AS month_index,
        r.service_sid,
-       epoch_us(least(r.first.at, o.first_at)) AS first_us,
-       epoch_us(greatest(r.last_at, o.last_at)) AS last_us,
+       epoch_us(r.first.at) AS first_us,
+       epoch_us(r.last_at) AS last_us,
        r.rule_bits,
        $service = '' OR r.service_sid = $service AS in_service,
        coalesce(o.months, 0) AS other_months,
-       coalesce(o.billed_before, false) AS billed_before,
-       coalesce(o.authored, false) AS authored_elsewhere
+       coalesce(o.billed_before, false) AS billed_before
 FROM months_read r
 LEFT JOIN other_months o USING (key_service, subject_kind, subject)
 ORDER BY r.key_service, r.subject_kind, r.subject, month_index, r.service_sid
