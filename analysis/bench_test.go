@@ -146,7 +146,7 @@ func buildIncrementBase(b *testing.B, dir, base, latest string) {
 // hourly ingest does, its ledger stored by an earlier process. (Brought up
 // to date in the timed run's own process, the ledger's pages were still in
 // DuckDB's memory: the refresh measured 2.2 s where, from the file, the
-// same code took 2.3 to 4.1 s.)
+// same code took 2.1 to 4.3 s.)
 func updateIncrementBase(b *testing.B, base string) {
 	ctx := context.Background()
 	s, err := ingest.Open(ctx, base)
