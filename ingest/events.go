@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -24,15 +25,27 @@ var eventsParseSQL string
 
 const createStageLines = `CREATE OR REPLACE TEMP TABLE stage_lines (line BIGINT, body VARCHAR)`
 
+// stageDB holds a batch's parsed rows, stageParsed: an in-memory database
+// that every connection of the load sees, as a temporary table is seen by
+// one only.
+const (
+	stageDB     = "mauledger_stage"
+	stageParsed = stageDB + ".parsed"
+)
+
 // MaxLineBytes bounds one input line (one event); longer lines are rejected.
 const MaxLineBytes = 16 << 20
 
-// batchLines is how many lines are staged before they are parsed and stored
-// in one transaction: large enough for DuckDB's parallel JSON parsing to pay,
-// small enough to keep memory flat whatever the file size. It is two of
-// DuckDB's row groups (122,880 rows each), so that a batch is stored as two
-// nearly full ones (see flush).
-var batchLines = 2 * 122_880 // a test lowers it
+// batchLines is how many lines are staged before they are parsed and stored:
+// large enough for DuckDB's parallel JSON parsing to pay, small enough to
+// keep memory flat whatever the file size. It is storeParts parts of two of
+// DuckDB's row groups (122,880 rows each), stored at once (see store).
+var (
+	partLines  = 2 * 122_880 // a test lowers both
+	batchLines = storeParts * partLines
+)
+
+const storeParts = 2
 
 // Rejection is one input line (or value) that could not be loaded.
 type Rejection struct {
@@ -78,14 +91,25 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 		return res, err
 	}
 	defer restore()
-	for _, q := range []string{createStageLines, eventsParseSQL} {
+	// The parsed rows are stored by storeParts connections at once (see
+	// store), so they are staged in a database that all connections see.
+	conns := []*sql.Conn{conn}
+	for range storeParts - 1 {
+		c, err := s.DB.Conn(ctx)
+		if err != nil {
+			return res, err
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	for _, q := range []string{`ATTACH IF NOT EXISTS ':memory:' AS ` + stageDB, createStageLines, eventsParseSQL} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return res, fmt.Errorf("stage %s: %w", name, err)
 		}
 	}
 	// The connection goes back to the pool: its temporary tables would stay.
-	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS stage_lines; DROP TABLE IF EXISTS stage_parsed`)
-	st := &eventStager{ctx: ctx, conn: conn, name: name, res: &res}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS stage_lines; DETACH DATABASE IF EXISTS `+stageDB)
+	st := &eventStager{ctx: ctx, conns: conns, name: name, res: &res}
 	defer st.closeAppender()
 
 	offsets, err := readRecords(r, st.add)
@@ -110,7 +134,7 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 // eventStager appends lines to the stage table and stores them a batch at a time.
 type eventStager struct {
 	ctx      context.Context
-	conn     *sql.Conn
+	conns    []*sql.Conn // the first stages, parses and stores; all store
 	name     string
 	res      *EventsResult
 	appender *duckdb.Appender
@@ -134,7 +158,7 @@ func (st *eventStager) add(line int64, body []byte, reason string) error {
 		return nil
 	}
 	if st.appender == nil {
-		err := st.conn.Raw(func(dc any) error {
+		err := st.conns[0].Raw(func(dc any) error {
 			a, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "stage_lines")
 			st.appender = a
 			return err
@@ -173,8 +197,9 @@ func (st *eventStager) flush() error {
 	if st.staged == 0 {
 		return nil
 	}
+	parts := (st.staged + partLines - 1) / partLines
 	st.staged = 0
-	ctx, conn := st.ctx, st.conn
+	ctx, conn := st.ctx, st.conns[0]
 	if err := ctx.Err(); err != nil { // interrupted: the batches stored so far stay
 		return err
 	}
@@ -183,13 +208,13 @@ func (st *eventStager) flush() error {
 	// are emptied at once (replacing the table frees their memory; the rows a
 	// DELETE removes from a temporary table would keep it, and the bodies
 	// of a 10M-event load piled up in DuckDB's temp files).
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE stage_parsed AS SELECT * FROM stage_view`); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE `+stageParsed+` AS SELECT * FROM stage_view`); err != nil {
 		return fmt.Errorf("parse %s: %w", st.name, err)
 	}
 	if _, err := conn.ExecContext(ctx, createStageLines); err != nil {
 		return err
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT line, rejected FROM stage_parsed WHERE rejected IS NOT NULL`)
+	rows, err := conn.QueryContext(ctx, `SELECT line, rejected FROM `+stageParsed+` WHERE rejected IS NOT NULL`)
 	if err != nil {
 		return fmt.Errorf("parse %s: %w", st.name, err)
 	}
@@ -206,32 +231,84 @@ func (st *eventStager) flush() error {
 	}
 	var good, ignored int64
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE NOT foreign_type), count(*) FILTER (WHERE foreign_type)
-		FROM stage_parsed WHERE rejected IS NULL`).Scan(&good, &ignored); err != nil {
+		FROM `+stageParsed+` WHERE rejected IS NULL`).Scan(&good, &ignored); err != nil {
 		return err
 	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	// What stays in stage_parsed is stored: the first good event of each
-	// key in the batch, unless an earlier load stored it.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM stage_parsed WHERE line NOT IN (
-		SELECT min(line) FROM stage_parsed s
+	// What stays in the stage is stored: the first good event of each key
+	// in the batch, unless an earlier load stored it.
+	if _, err := conn.ExecContext(ctx, `DELETE FROM `+stageParsed+` WHERE line NOT IN (
+		SELECT min(line) FROM `+stageParsed+` s
 		WHERE rejected IS NULL AND NOT foreign_type
 		  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_key = s.event_key)
 		GROUP BY event_key)`); err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}
-	// A plain scan, without a join, lets DuckDB store the batch in line
-	// order and in parallel, as nearly full row groups (two a batch with few
-	// duplicates). Its checkpoint leaves those as they are: it merges and
-	// rewrites neighbouring row groups when they would fit in fewer (under
-	// three quarters full). Stored unordered, each thread left a small row
-	// group of its own, and the final CHECKPOINT rewrote most of the table
-	// (up to a third of a 1M-event load's CPU); stored from a join, DuckDB
-	// sorted the bodies (ORDER BY) or one thread did all the work.
-	inserted, err := execCount(ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
+	inserted, err := st.store(parts)
+	if err != nil {
+		return fmt.Errorf("store events of %s: %w", st.name, err)
+	}
+	// Its memory is the next batch's.
+	if _, err := conn.ExecContext(ctx, `DROP TABLE `+stageParsed); err != nil {
+		return err
+	}
+	st.res.Loaded += inserted
+	st.res.Duplicates += good - inserted
+	st.res.Ignored += ignored
+	return nil
+}
+
+// store inserts the staged rows into events, part by part: part i is the
+// rows of its two row groups of the stage (rowids from i*partLines), and
+// each part is inserted and committed by a connection of its own, all at
+// once, each on one thread. A thread that stores two row groups writes
+// them as they are, a full one and a nearly full one. Stored in their
+// order, or by threads that DuckDB hands the row groups to as they come,
+// DuckDB copies every row once more: it keeps in memory a source row group
+// that the dedupe left short of a full 122,880 rows, or a thread's share
+// that is, and merges it with others before writing. The order of the
+// rows in the table means nothing: the ledger finds an event by its rowid,
+// reports sort. A part stored without the others is no harm: the load is
+// idempotent, and an interrupted one is finished by running it again.
+func (st *eventStager) store(parts int) (int64, error) {
+	ctx, conn := st.ctx, st.conns[0]
+	var threads int
+	var ordered bool
+	if err := conn.QueryRowContext(ctx, `SELECT current_setting('threads'), current_setting('preserve_insertion_order')`).Scan(&threads, &ordered); err != nil {
+		return 0, err
+	}
+	// Both settings belong to the whole database instance, as the memory
+	// limit does (duckmem.Limit): each query then runs on the thread of its
+	// connection alone.
+	set := func(ctx context.Context, threads int, ordered bool) error {
+		_, err := conn.ExecContext(ctx, fmt.Sprintf(`SET threads = %d; SET preserve_insertion_order = %t`, threads, ordered))
+		return err
+	}
+	if err := set(ctx, 1, false); err != nil {
+		return 0, err
+	}
+	defer set(context.WithoutCancel(ctx), threads, ordered)
+	inserted := make([]int64, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() { inserted[i], errs[i] = st.insertPart(st.conns[i], i) })
+	}
+	wg.Wait()
+	var sum int64
+	for _, n := range inserted {
+		sum += n
+	}
+	return sum, errors.Join(errs...)
+}
+
+// insertPart inserts and commits part i of the stage (see store).
+func (st *eventStager) insertPart(conn *sql.Conn, i int) (int64, error) {
+	tx, err := conn.BeginTx(st.ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	n, err := execCount(st.ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
 		       origin, client_identity, service_sid, conversation_sid, message_sid, participant_sid, user_sid,
 		       identity, author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
 		       event_time, date_created, date_updated, loaded_at, input_name, input_line, payload)
@@ -239,17 +316,11 @@ func (st *eventStager) flush() error {
 		       service_sid, conversation_sid, message_sid, participant_sid, user_sid, identity,
 		       author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
 		       event_time, date_created, date_updated, now()::TIMESTAMP, ?, line, body
-		FROM stage_parsed`, st.name)
+		FROM `+stageParsed+` WHERE rowid >= ? AND rowid < ?`, st.name, i*partLines, (i+1)*partLines)
 	if err != nil {
-		return fmt.Errorf("store events of %s: %w", st.name, err)
+		return 0, err
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store events of %s: %w", st.name, err)
-	}
-	st.res.Loaded += inserted
-	st.res.Duplicates += good - inserted
-	st.res.Ignored += ignored
-	return nil
+	return n, tx.Commit()
 }
 
 func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {

@@ -204,14 +204,23 @@ func TestLoadPutsTheMemoryLimitBack(t *testing.T) {
 }
 
 func TestLoadEventsInManyBatches(t *testing.T) {
-	defer func(n int) { batchLines = n }(batchLines)
-	batchLines = 3
+	// Batches of four lines, stored in two parts of two.
+	defer func(part, batch int) { partLines, batchLines = part, batch }(partLines, batchLines)
+	partLines, batchLines = 2, 4
 	s := openTestStore(t)
+	settings := func() string {
+		var v string
+		if err := s.DB.QueryRow(`SELECT current_setting('threads') || ' ' || current_setting('preserve_insertion_order')`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := settings()
 	var lines []string
 	for i := range 10 {
 		lines = append(lines, fmt.Sprintf(`{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"u%d","MessageSid":"IM%d","DateCreated":"2026-10-01T00:00:00Z","RetryCount":"0"}`, i, i))
 	}
-	// A retry of line 1 in the third batch, line 2 again in the last.
+	// A retry of line 1 in the second batch, line 2 again in the last.
 	lines = append(lines[:7], append([]string{strings.Replace(lines[0], `"RetryCount":"0"`, `"RetryCount":"1"`, 1)}, lines[7:]...)...)
 	lines = append(lines, lines[1], "not json")
 	res := load(t, s, strings.Join(lines, "\n"))
@@ -222,7 +231,11 @@ func TestLoadEventsInManyBatches(t *testing.T) {
 		t.Errorf("%d distinct input lines stored, want 10", n)
 	}
 	// Nothing staged stays behind on the pooled connections.
-	if n := count(t, s, `SELECT count(*) FROM duckdb_tables() WHERE temporary`); n != 0 {
-		t.Errorf("%d temporary tables left", n)
+	if n := count(t, s, `SELECT count(*) FROM duckdb_tables() WHERE temporary OR database_name = '`+stageDB+`'`); n != 0 {
+		t.Errorf("%d staging tables left", n)
+	}
+	// The settings the parts are stored under are the instance's again.
+	if after := settings(); after != before {
+		t.Errorf("after a load threads and preserve_insertion_order are %s, want %s", after, before)
 	}
 }
