@@ -76,9 +76,9 @@ type EventsResult struct {
 // LoadEvents loads one input of Conversations webhook payloads and Event
 // Streams CloudEvents, NDJSON, a JSON array or concatenated JSON, plain or
 // gzip (see readRecords), into the events table. Good
-// events load even when others are rejected; each batch commits on its own,
-// and loading is idempotent, so an interrupted load is finished by running
-// it again.
+// events load even when others are rejected; each part of a batch commits on
+// its own (see store), and loading is idempotent, so an interrupted load is
+// finished by running it again.
 func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (EventsResult, error) {
 	res := EventsResult{Name: name}
 	conn, err := s.DB.Conn(ctx)
@@ -189,7 +189,7 @@ func (st *eventStager) closeAppender() error {
 	return err
 }
 
-// flush parses the staged lines and stores the good ones in one transaction.
+// flush parses the staged lines and stores the good ones (see store).
 func (st *eventStager) flush() error {
 	if err := st.closeAppender(); err != nil {
 		return fmt.Errorf("stage %s: %w", st.name, err)
