@@ -30,7 +30,9 @@ CREATE TABLE events (
     loaded_at         TIMESTAMP NOT NULL,
     input_name        VARCHAR NOT NULL,   -- file it was first loaded from
     input_line        BIGINT NOT NULL,
-    payload           JSON NOT NULL
+    -- ZSTD where the database file's storage format has it (v1.2.0 on, as
+    -- Open creates them); stored uncompressed otherwise.
+    payload           JSON NOT NULL USING COMPRESSION zstd
 );
 
 -- Per-database settings that must persist, such as the redaction key.
