@@ -78,6 +78,28 @@ func TestLoadEventsNormalisesBothFormats(t *testing.T) {
 	}
 }
 
+// Times are stored in UTC whatever offset they were written with: a file
+// converted by a tool in another zone, its _received_at with an offset, is
+// the same instant. A plain cast to TIMESTAMP would drop the offset; an
+// infinite time is no instant and is rejected.
+func TestLoadEventsStoresTimesInUTC(t *testing.T) {
+	s := openTestStore(t)
+	offset := `{"EventType":"onMessageAdded","Source":"SDK","ClientIdentity":"alice","ChatServiceSid":"IS1","ConversationSid":"CH1","MessageSid":"IM2","Author":"alice","DateCreated":"2026-10-31T23:59:59.000Z","RetryCount":"0","_received_at":"2026-11-01T01:30:00.250+02:00"}`
+	infinite := `{"EventType":"onUserAdded","Source":"API","ChatServiceSid":"IS1","UserSid":"US1","Identity":"carol","DateCreated":"infinity"}`
+	res := load(t, s, offset+"\n"+infinite+"\n")
+	if res.Loaded != 1 || len(res.Rejected) != 1 || res.Rejected[0].Reason != "DateCreated is not a timestamp: infinity" {
+		t.Fatalf("loaded %d, rejected %v", res.Loaded, res.Rejected)
+	}
+	var received, occurred, created time.Time
+	if err := s.DB.QueryRow(`SELECT received_at, occurred_at, date_created FROM events`).Scan(&received, &occurred, &created); err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 10, 31, 23, 30, 0, 250e6, time.UTC)
+	if !received.Equal(want) || !occurred.Equal(want) || !created.Equal(time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Errorf("received %s, occurred %s, created %s; want received and occurred %s", received, occurred, created, want)
+	}
+}
+
 func TestLoadEventsDeduplicates(t *testing.T) {
 	s := openTestStore(t)
 	update := func(at, retry string) string {
