@@ -91,10 +91,11 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 		return res, err
 	}
 	defer restore()
-	// The parsed rows are stored by storeParts connections at once (see
-	// store), so they are staged in a database that all connections see.
+	// The parsed rows are stored by storeParts connections of their own at
+	// once (see store), so they are staged in a database that all
+	// connections see.
 	conns := []*sql.Conn{conn}
-	for range storeParts - 1 {
+	for range storeParts {
 		c, err := s.DB.Conn(ctx)
 		if err != nil {
 			return res, err
@@ -111,6 +112,7 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 	defer conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS stage_lines; DETACH DATABASE IF EXISTS `+stageDB)
 	st := &eventStager{ctx: ctx, conns: conns, name: name, res: &res}
 	defer st.closeAppender()
+	defer st.settle() // before the stage is detached and the connections close
 
 	offsets, err := readRecords(r, st.add)
 	res.Offsets = offsets
@@ -119,6 +121,9 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 	}
 	if err := st.flush(); err != nil {
 		return res, err
+	}
+	if err := st.settle(); err != nil {
+		return res, fmt.Errorf("store events of %s: %w", name, err)
 	}
 	// The batches are stored as compressed row groups already (flush): the
 	// checkpoint writes the last, smaller batch and the table's metadata.
@@ -134,11 +139,14 @@ func (s *Store) LoadEvents(ctx context.Context, name string, r io.Reader) (Event
 // eventStager appends lines to the stage table and stores them a batch at a time.
 type eventStager struct {
 	ctx      context.Context
-	conns    []*sql.Conn // the first stages, parses and stores; all store
+	conns    []*sql.Conn // the first stages and parses; conns[1+i] stores part i
 	name     string
 	res      *EventsResult
 	appender *duckdb.Appender
 	staged   int
+	// The last batch's parts, still committing (see store and settle).
+	commits    sync.WaitGroup
+	commitErrs []error
 }
 
 // add stages one event; a nil body with a reason records a rejection found
@@ -235,7 +243,11 @@ func (st *eventStager) flush() error {
 		return err
 	}
 	// What stays in the stage is stored: the first good event of each key
-	// in the batch, unless an earlier load stored it.
+	// in the batch, unless an earlier load or batch stored it (committed:
+	// settle).
+	if err := st.settle(); err != nil {
+		return fmt.Errorf("store events of %s: %w", st.name, err)
+	}
 	if _, err := conn.ExecContext(ctx, `DELETE FROM `+stageParsed+` WHERE line NOT IN (
 		SELECT min(line) FROM `+stageParsed+` s
 		WHERE rejected IS NULL AND NOT foreign_type
@@ -247,7 +259,7 @@ func (st *eventStager) flush() error {
 	if err != nil {
 		return fmt.Errorf("store events of %s: %w", st.name, err)
 	}
-	// Its memory is the next batch's.
+	// Its memory is the next batch's, once the parts have committed.
 	if _, err := conn.ExecContext(ctx, `DROP TABLE `+stageParsed); err != nil {
 		return err
 	}
@@ -269,6 +281,11 @@ func (st *eventStager) flush() error {
 // rows in the table means nothing: the ledger finds an event by its rowid,
 // reports sort. A part stored without the others is no harm: the load is
 // idempotent, and an interrupted one is finished by running it again.
+//
+// store returns once the parts are inserted, and they commit while the
+// next batch is staged (settle waits for them). A commit writes its part's
+// last row group, and DuckDB lets one commit run at a time: waited for
+// here, the commits left a core idle for about a third of the store.
 func (st *eventStager) store(parts int) (int64, error) {
 	ctx, conn := st.ctx, st.conns[0]
 	var threads int
@@ -289,9 +306,22 @@ func (st *eventStager) store(parts int) (int64, error) {
 	defer set(context.WithoutCancel(ctx), threads, ordered)
 	inserted := make([]int64, parts)
 	errs := make([]error, parts)
+	commitErrs := make([]error, parts)
+	st.commitErrs = commitErrs
 	var wg sync.WaitGroup
 	for i := range parts {
-		wg.Go(func() { inserted[i], errs[i] = st.insertPart(st.conns[i], i) })
+		wg.Add(1)
+		st.commits.Go(func() {
+			var tx *sql.Tx
+			tx, inserted[i], errs[i] = st.insertPart(st.conns[1+i], i)
+			wg.Done()
+			if errs[i] == nil {
+				if testHookBeforeCommit != nil {
+					testHookBeforeCommit()
+				}
+				commitErrs[i] = tx.Commit()
+			}
+		})
 	}
 	wg.Wait()
 	var sum int64
@@ -301,13 +331,13 @@ func (st *eventStager) store(parts int) (int64, error) {
 	return sum, errors.Join(errs...)
 }
 
-// insertPart inserts and commits part i of the stage (see store).
-func (st *eventStager) insertPart(conn *sql.Conn, i int) (int64, error) {
+// insertPart inserts part i of the stage in a transaction of its own,
+// returned open unless the insert failed (see store).
+func (st *eventStager) insertPart(conn *sql.Conn, i int) (*sql.Tx, int64, error) {
 	tx, err := conn.BeginTx(st.ctx, nil)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	defer tx.Rollback()
 	n, err := execCount(st.ctx, tx, `INSERT INTO events (event_key, dedupe, format, event_type, resource, action,
 		       origin, client_identity, service_sid, conversation_sid, message_sid, participant_sid, user_sid,
 		       identity, author, address, is_online, event_id, idempotency_token, occurred_at, received_at,
@@ -318,9 +348,21 @@ func (st *eventStager) insertPart(conn *sql.Conn, i int) (int64, error) {
 		       event_time, date_created, date_updated, now()::TIMESTAMP, ?, line, body
 		FROM `+stageParsed+` WHERE rowid >= ? AND rowid < ?`, st.name, i*partLines, (i+1)*partLines)
 	if err != nil {
-		return 0, err
+		tx.Rollback()
+		return nil, 0, err
 	}
-	return n, tx.Commit()
+	return tx, n, nil
+}
+
+// testHookBeforeCommit, when a test sets it, runs before each part commits.
+var testHookBeforeCommit func()
+
+// settle waits for the commits of the last batch stored (see store).
+func (st *eventStager) settle() error {
+	st.commits.Wait()
+	err := errors.Join(st.commitErrs...)
+	st.commitErrs = nil
+	return err
 }
 
 func execCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {

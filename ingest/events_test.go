@@ -229,6 +229,10 @@ func TestLoadEventsInManyBatches(t *testing.T) {
 	// Batches of four lines, stored in two parts of two.
 	defer func(part, batch int) { partLines, batchLines = part, batch }(partLines, batchLines)
 	partLines, batchLines = 2, 4
+	// Slow commits: the next batch's dedupe must wait for them, or a
+	// retry in a later batch would be stored again.
+	testHookBeforeCommit = func() { time.Sleep(20 * time.Millisecond) }
+	defer func() { testHookBeforeCommit = nil }()
 	s := openTestStore(t)
 	settings := func() string {
 		var v string
