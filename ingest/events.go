@@ -285,7 +285,8 @@ func (st *eventStager) flush() error {
 // store returns once the parts are inserted, and they commit while the
 // next batch is staged (settle waits for them). A commit writes its part's
 // last row group, and DuckDB lets one commit run at a time: waited for
-// here, the commits left a core idle for about a third of the store.
+// here, they left a core idle for about half of the store (1.2 to 1.3 s of
+// the 2.4 to 3.0 s that a batch of 983,040 lines took to store).
 func (st *eventStager) store(parts int) (int64, error) {
 	ctx, conn := st.ctx, st.conns[0]
 	var threads int
