@@ -37,6 +37,7 @@
 -- An Event Streams CloudEvent carries no ChatServiceSid, Source or
 -- ClientIdentity (../shared/twilio-events/): those are read from webhooks
 -- only, and the ledger finds the service of the rest.
+
 -- A timestamp as sent (an ISO 8601 text, with its offset or Z) as UTC,
 -- NULL if it is not one. Its instant counted in microseconds, not a cast
 -- from TIMESTAMPTZ to TIMESTAMP: that cast converts to the session's time

@@ -51,8 +51,8 @@ type Store struct {
 // storageVersion is the DuckDB storage format of the database files Open
 // creates: v1.2.0, the oldest that compresses text with ZSTD, as
 // events.payload asks (migration 0001; the raw payloads are most of the
-// file, and ZSTD stores them at about half the size and CPU of DuckDB's
-// default, FSST). A file keeps the format it was created with: one created
+// file, and ZSTD stores them in about half the size of DuckDB's default,
+// FSST, with less CPU). A file keeps the format it was created with: one created
 // before this stores its payloads with FSST, as before.
 const storageVersion = "v1.2.0"
 
