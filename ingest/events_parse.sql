@@ -41,7 +41,7 @@
 -- A timestamp as sent (an ISO 8601 text, with its offset or Z) as UTC,
 -- NULL if it is not one. Its instant counted in microseconds, not a cast
 -- from TIMESTAMPTZ to TIMESTAMP: that cast converts to the session's time
--- zone through ICU's calendar, which was about a sixth of the parse's CPU
+-- zone through ICU's calendar, about 15% of a profile of the parse
 -- (UTC is the session's zone anyway; see Open). An infinite timestamp has
 -- no instant: NULL, so rejected.
 CREATE OR REPLACE TEMP MACRO utc_timestamp(text) AS make_timestamp(epoch_us(try_cast(text AS TIMESTAMPTZ)));
